@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
+
+
+class ChairsideAdminConfig(admin_apps.AdminConfig):
+    """Make the staff site the default, so every app's `admin.register` lands on it."""
+
+    default = False
+    default_site = "clinic.sites.ChairsideAdminSite"
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic"
+    default = True
+
+    def ready(self) -> None:
+        from clinic.roles import sync_roles_after_migrate
+
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="clinic.sync_roles")

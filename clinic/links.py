@@ -1,0 +1,144 @@
+"""Private patient links: unguessable tokens, stored hashed, expiring, guarded by date of birth.
+
+Every purpose (questionnaire, manage sessions) goes through `link_gate`, so the checks live
+in one place: unknown token -> 404, expired/revoked/used -> 410, locked -> 429, and no health
+data before the patient has given the right date of birth in this browser session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from clinic.audit import access_log
+from clinic.forms import DateOfBirthForm
+from clinic.models import Patient, PrivateLink
+
+_SESSION_KEY = "verified_links"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def link_create(
+    *,
+    patient: Patient,
+    purpose: str,
+    days: int,
+    target: models.Model | None = None,
+) -> tuple[PrivateLink, str]:
+    """Create a link and return it with the raw token, which is never stored."""
+    token = secrets.token_urlsafe(32)
+    link = PrivateLink.objects.create(
+        patient=patient,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=str(target.pk) if target is not None else "",
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return link, token
+
+
+def link_url(purpose: str, token: str) -> str:
+    prefix = {PrivateLink.Purpose.QUESTIONNAIRE: "q", PrivateLink.Purpose.MANAGE: "my"}[purpose]
+    return f"{settings.SITE_URL}/{prefix}/{token}/"
+
+
+def link_revoke(link: PrivateLink) -> None:
+    PrivateLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def link_find(token: str, purpose: str) -> PrivateLink | None:
+    """Return the link for a raw token, or None. Compares hashes in constant time."""
+    if not token or len(token) > 100:
+        return None
+    digest = hash_token(token)
+    link = (
+        PrivateLink.objects.select_related("patient")
+        .filter(token_hash=digest, purpose=purpose)
+        .first()
+    )
+    if link is None or not hmac.compare_digest(link.token_hash, digest):
+        return None
+    return link
+
+
+def link_check_dob(*, link: PrivateLink, date_of_birth: date) -> bool:
+    """Check the date of birth; five wrong answers lock the link for 15 minutes."""
+    with transaction.atomic():
+        locked = PrivateLink.objects.select_for_update().get(pk=link.pk)
+        now = timezone.now()
+        if locked.is_locked(now):
+            return False
+        if locked.patient.date_of_birth == date_of_birth:
+            locked.failed_attempts = 0
+            locked.locked_until = None
+            locked.save(update_fields=["failed_attempts", "locked_until"])
+            return True
+        locked.failed_attempts += 1
+        if locked.failed_attempts >= settings.PRIVATE_LINK_MAX_TRIES:
+            locked.locked_until = now + timedelta(seconds=settings.PRIVATE_LINK_LOCK_SECONDS)
+            locked.failed_attempts = 0
+        locked.save(update_fields=["failed_attempts", "locked_until"])
+    link.refresh_from_db(fields=["failed_attempts", "locked_until"])
+    return False
+
+
+def _is_verified(request: HttpRequest, link: PrivateLink) -> bool:
+    return link.pk in request.session.get(_SESSION_KEY, [])
+
+
+def _mark_verified(request: HttpRequest, link: PrivateLink) -> None:
+    verified = [pk for pk in request.session.get(_SESSION_KEY, []) if pk != link.pk]
+    request.session.cycle_key()
+    request.session[_SESSION_KEY] = [*verified[-9:], link.pk]
+
+
+def _error(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    return render(request, template, {}, status=status)
+
+
+def link_gate(
+    request: HttpRequest, token: str, *, purpose: str, allow_used: bool = False
+) -> PrivateLink | HttpResponse:
+    """Return the verified link, or the response to show instead (DOB form or an error)."""
+    link = link_find(token, purpose)
+    if link is None:
+        return _error(request, "clinic/link_unknown.html", 404)
+    now = timezone.now()
+    if link.revoked_at is not None or link.is_expired(now):
+        return _error(request, "clinic/link_expired.html", 410)
+    if link.used_at is not None and not allow_used:
+        return _error(request, "clinic/link_used.html", 410)
+    if _is_verified(request, link):
+        return link
+    if link.is_locked(now):
+        return _error(request, "clinic/link_locked.html", 429)
+
+    form = DateOfBirthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if link_check_dob(link=link, date_of_birth=form.cleaned_data["date_of_birth"]):
+            _mark_verified(request, link)
+            access_log(request, link.patient, action="link-open", actor="patient link")
+            # Redirect so the page behind the gate starts from a clean GET.
+            return redirect(request.path)
+        if link.is_locked():
+            return _error(request, "clinic/link_locked.html", 429)
+        form.add_error(
+            "date_of_birth",
+            "That date of birth does not match our records. Please check it and try again.",
+        )
+    return render(request, "clinic/link_dob.html", {"form": form}, status=200)

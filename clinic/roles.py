@@ -1,0 +1,82 @@
+"""Staff roles as Django groups, each with only the permissions it needs.
+
+The groups are created by a migration; their permissions are kept equal to this table
+after every `migrate` (permissions only exist once every app has migrated).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTAKE_COORDINATOR = "Intake coordinator"
+NURSE = "Nurse"
+ON_CALL_CLINICIAN = "On-call clinician"
+SCHEDULER = "Scheduler"
+
+_READ_PATIENTS = [
+    "clinic.view_patient",
+    "clinic.view_therapy",
+    "clinic.view_therapystep",
+    "clinic.view_therapyrequirement",
+    "clinic.view_clinicsettings",
+]
+
+ROLES: dict[str, list[str]] = {
+    INTAKE_COORDINATOR: [
+        *_READ_PATIENTS,
+        "clinic.add_patient",
+        "clinic.change_patient",
+        "clinic.merge_patient",
+        "intake.view_referral",
+        "intake.change_referral",
+        "intake.change_referral_status",
+        "intake.view_referraldocument",
+        "intake.view_referraltransition",
+    ],
+    NURSE: [
+        *_READ_PATIENTS,
+        "intake.view_referral",
+        "intake.view_referraldocument",
+        "intake.view_referraltransition",
+    ],
+    ON_CALL_CLINICIAN: [
+        *_READ_PATIENTS,
+        "clinic.change_therapy",
+        "clinic.add_therapystep",
+        "clinic.change_therapystep",
+        "clinic.add_therapyrequirement",
+        "clinic.change_therapyrequirement",
+        "clinic.view_accesslog",
+        "intake.view_referral",
+        "intake.view_referraldocument",
+        "intake.view_referraltransition",
+    ],
+    SCHEDULER: [
+        *_READ_PATIENTS,
+        "intake.view_referral",
+    ],
+}
+
+
+def sync_roles(apps: Any = None) -> None:
+    """Give each role group exactly the permissions in ROLES (those that exist yet)."""
+    from django.apps import apps as global_apps
+
+    registry = apps or global_apps
+    Group = registry.get_model("auth", "Group")
+    Permission = registry.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is not None:
+                wanted.append(found)
+        group.permissions.set(wanted)
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    sync_roles(kwargs.get("apps"))

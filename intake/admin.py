@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from clinic.audit import access_log
+from clinic.sites import dashboard_panel
+from intake.models import (
+    OPEN_STATUSES,
+    Referral,
+    ReferralDocument,
+    ReferralStatus,
+    ReferralTransition,
+)
+from intake.services import WorkflowError, referral_transition
+from intake.workflow import NOTE_REQUIRED, allowed_targets
+
+
+class TransitionForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), required=False)
+
+    def __init__(self, *args, note_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = note_required
+        self.fields["note"].help_text = (
+            "Required: say why." if note_required else "Optional: anything the team should know."
+        )
+
+
+class ReferralDocumentInline(admin.TabularInline):
+    model = ReferralDocument
+    extra = 0
+    can_delete = False
+    fields = ["kind", "download", "content_type", "size", "uploaded_at"]
+    readonly_fields = fields
+
+    @admin.display(description="File")
+    def download(self, obj: ReferralDocument) -> str:
+        url = reverse("intake:document_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReferralTransitionInline(admin.TabularInline):
+    model = ReferralTransition
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "waiting"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("2", "More than 2 days"), ("7", "More than a week")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"2", "7"}:
+            cutoff = timezone.now() - timezone.timedelta(days=int(self.value()))
+            return queryset.filter(received_at__lt=cutoff, status__in=OPEN_STATUSES)
+        return queryset
+
+
+@admin.register(Referral)
+class ReferralAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "status", "age", "patient_name", "therapy", "provider_practice",
+                    "provider_npi", "received_at"]
+    list_filter = ["status", AgeFilter, "therapy", "submitter_kind"]
+    search_fields = ["reference", "family_name", "given_name", "provider_npi",
+                     "provider_practice", "patient__record_number"]
+    list_select_related = ["therapy"]
+    date_hierarchy = "received_at"
+    ordering = ["received_at"]
+    list_per_page = 50
+    inlines = [ReferralDocumentInline, ReferralTransitionInline]
+    actions = ["start_review"]
+    readonly_fields = ["reference", "status", "status_changed_at", "received_at", "patient",
+                       "transitions_summary"]
+    fieldsets = [
+        ("Triage", {"fields": ["reference", "status", "status_changed_at", "received_at",
+                               "patient", "transitions_summary"]}),
+        ("Referred by", {"fields": ["submitter_kind", "submitter_name", "submitter_email",
+                                    "submitter_phone"]}),
+        ("Patient", {"fields": ["given_name", "family_name", "preferred_name", "date_of_birth",
+                                "sex", "phone", "email", "address_line1", "address_line2", "city",
+                                "region", "postal_code", "preferred_language", "guardian_name",
+                                "guardian_relationship", "guardian_phone"]}),
+        ("Insurance", {"fields": ["payer", "member_id", "group_number"]}),
+        ("Provider", {"fields": ["provider_name", "provider_practice", "provider_npi",
+                                 "provider_phone", "provider_fax"]}),
+        ("Clinical", {"fields": ["diagnosis_code", "weight_kg", "height_cm", "measured_on",
+                                 "no_known_drug_allergies", "allergies", "current_medications",
+                                 "prior_therapies"]}),
+        ("Order", {"fields": ["therapy", "dose", "frequency", "order_notes",
+                              "consent_to_contact"]}),
+    ]
+
+    @admin.display(description="Waiting", ordering="received_at")
+    def age(self, obj: Referral) -> str:
+        days = (timezone.now() - obj.received_at).days
+        return "today" if days == 0 else f"{days} d"
+
+    @admin.display(description="Patient", ordering="family_name")
+    def patient_name(self, obj: Referral) -> str:
+        return obj.patient_name
+
+    @admin.display(description="Moves")
+    def transitions_summary(self, obj: Referral) -> str:
+        targets = allowed_targets(obj.status) if obj.pk else []
+        if not targets:
+            return "None: this referral is closed."
+        return format_html_join(", ", "{}", ((ReferralStatus(t).label,) for t in targets))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/transition/<str:target>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="intake_referral_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            if request.method == "GET":
+                access_log(request, obj)
+            if self.has_status_permission(request):
+                extra_context["transitions"] = [
+                    (t, ReferralStatus(t).label) for t in allowed_targets(obj.status)
+                ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_status_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("intake.change_referral_status")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Referrals come in through the public form, so every one has the same checks.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def transition_view(self, request: HttpRequest, pk: int, target: str) -> HttpResponse:
+        if not self.has_status_permission(request):
+            raise PermissionDenied
+        referral = get_object_or_404(Referral, pk=pk)
+        change_url = reverse("admin:intake_referral_change", args=[pk])
+        if target not in ReferralStatus.values or target not in allowed_targets(referral.status):
+            self.message_user(
+                request,
+                f"{referral.reference} can't move from {referral.get_status_display()} to that "
+                "status.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        form = TransitionForm(request.POST or None, note_required=target in NOTE_REQUIRED)
+        if request.method == "POST" and form.is_valid():
+            try:
+                referral_transition(
+                    referral=referral, to_status=target, by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except WorkflowError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{referral.reference} moved to {ReferralStatus(target).label}.",
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "referral": referral,
+            "form": form,
+            "target_label": ReferralStatus(target).label,
+            "title": f"Change status of {referral.reference}",
+        }
+        return TemplateResponse(request, "admin/intake/referral/transition.html", context)
+
+    @admin.action(description="Start review of selected new referrals", permissions=["status"])
+    def start_review(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
+        moved, refused = 0, []
+        for referral in queryset:
+            try:
+                referral_transition(
+                    referral=referral, to_status=ReferralStatus.IN_REVIEW, by=request.user
+                )
+                moved += 1
+            except WorkflowError:
+                refused.append(referral.reference)
+        if moved:
+            self.message_user(request, f"{moved} referral(s) moved to In review.",
+                              messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Not moved (not new): {', '.join(refused)}.",
+                messages.WARNING,
+            )
+
+
+@admin.register(ReferralDocument)
+class ReferralDocumentAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "referral", "kind", "download", "content_type", "size", "uploaded_at"]
+    list_filter = ["kind", "content_type"]
+    search_fields = ["referral__reference"]
+    list_select_related = ["referral"]
+    readonly_fields = ["referral", "kind", "download", "content_type", "size", "sha256",
+                       "uploaded_at", "original_name"]
+    exclude = ["file"]
+
+    @admin.display(description="File")
+    def download(self, obj: ReferralDocument) -> str:
+        url = reverse("intake:document_download", args=[obj.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@dashboard_panel(order=30)
+def new_referrals_panel(request: HttpRequest) -> dict | None:
+    if not request.user.has_perm("intake.view_referral"):
+        return None
+    waiting = Referral.objects.filter(status=ReferralStatus.RECEIVED)
+    return {
+        "id": "referrals",
+        "title": "New referrals",
+        "template": "admin/intake/new_referrals_panel.html",
+        "referrals": waiting.select_related("therapy").order_by("received_at")[:10],
+        "count": waiting.count(),
+    }
