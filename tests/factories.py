@@ -73,3 +73,58 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     no_known_drug_allergies = True
     therapy = factory.LazyFunction(lambda: therapy("ocrelizumab"))
     consent_to_contact = True
+
+
+def referral_form_data(**overrides) -> dict:
+    """Return a valid POST for the public referral form (fake person); override any field."""
+    data = {
+        "submission_key": str(uuid.uuid4()),
+        "submitter_kind": "provider",
+        "submitter_name": "Demo Office Manager",
+        "submitter_email": "office@example.test",
+        "submitter_phone": "(555) 010-0100",
+        "given_name": "Testy",
+        "family_name": "Demopatient",
+        "preferred_name": "",
+        "date_of_birth": "1980-03-27",
+        "sex": "female",
+        "email": "testy@example.test",
+        "phone": "(555) 010-0199",
+        "address_line1": "1 Example Street",
+        "address_line2": "",
+        "city": "Springfield",
+        "region": "ST",
+        "postal_code": "00000",
+        "preferred_language": "en",
+        "guardian_name": "",
+        "guardian_relationship": "",
+        "guardian_phone": "",
+        "payer": "Demo Health Plan",
+        "member_id": "DEMO12345",
+        "group_number": "",
+        "provider_name": "Dr. Demo Neurologist",
+        "provider_practice": "Example Neurology Associates",
+        "provider_npi": "1234567893",
+        "provider_phone": "(555) 010-0200",
+        "provider_fax": "",
+        "diagnosis_code": "G35.A",
+        "weight_kg": "70",
+        "height_cm": "170",
+        "measured_on": "2026-10-01",
+        "no_known_drug_allergies": "on",
+        "allergies": "",
+        "current_medications": "",
+        "prior_therapies": "",
+        "therapy": str(therapy("ocrelizumab").pk),
+        "dose": "300 mg",
+        "frequency": "Day 1 and day 15",
+        "order_notes": "",
+        "consent_to_contact": "on",
+        "website": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
