@@ -15,11 +15,16 @@ from simple_history.models import HistoricalRecords
 from clinic.models import Language, Patient, Sex, Therapy, random_code
 
 
-class PrivateDocumentStorage(LazyObject):
-    """Files outside every URL space: `base_url` is None so nothing can link to them."""
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Files outside every URL space: they have no URL; staff fetch them through a view."""
 
+    def url(self, name: str | None) -> str:
+        raise ValueError("Private documents have no public URL.")
+
+
+class PrivateDocumentStorage(LazyObject):
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = PrivateFileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
 
 
 private_storage = PrivateDocumentStorage()
@@ -27,6 +32,14 @@ private_storage = PrivateDocumentStorage()
 
 def _private_storage() -> PrivateDocumentStorage:
     return private_storage
+
+
+def document_path(instance: ReferralDocument, filename: str) -> str:
+    """Name stored files by a random id: an uploaded name may carry a patient's name."""
+    extension = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(
+        instance.content_type, ""
+    )
+    return f"referrals/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 
 class ReferralStatus(models.TextChoices):
@@ -173,7 +186,7 @@ class ReferralDocument(models.Model):
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    file = models.FileField(storage=_private_storage, upload_to="referrals/%Y/%m/")
+    file = models.FileField(storage=_private_storage, upload_to=document_path)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()
