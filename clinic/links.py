@@ -128,7 +128,7 @@ def link_gate(
     if link.is_locked(now):
         return _error(request, "clinic/link_locked.html", 429)
 
-    form = DateOfBirthForm(request.POST or None)
+    form = DateOfBirthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if link_check_dob(link=link, date_of_birth=form.cleaned_data["date_of_birth"]):
             _mark_verified(request, link)

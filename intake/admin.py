@@ -176,7 +176,10 @@ class ReferralAdmin(SimpleHistoryAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(change_url)
-        form = TransitionForm(request.POST or None, note_required=target in NOTE_REQUIRED)
+        form = TransitionForm(
+            request.POST if request.method == "POST" else None,
+            note_required=target in NOTE_REQUIRED,
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 referral_transition(
