@@ -200,3 +200,203 @@ class ReferralDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.original_name})"
+
+
+# --- Symptom questionnaires ------------------------------------------------------------------
+
+
+class Instrument(models.Model):
+    """One version of a questionnaire definition; a changed file becomes a new version."""
+
+    code = models.SlugField(max_length=40)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    short_title = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=100)
+    definition = models.JSONField()
+    checksum = models.CharField(max_length=64, editable=False)
+    is_current = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="unique_instrument_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.short_title} v{self.version}"
+
+
+class QuestionnaireRequest(models.Model):
+    """A pre-visit check sent to a patient: one or more instruments behind one private link."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        STARTED = "started", "Started"
+        SUBMITTED = "submitted", "Submitted"
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_requests"
+    )
+    instruments = models.ManyToManyField(Instrument, related_name="requests")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SENT, db_index=True
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the visit it prepares for starts, if known."
+    )
+    link = models.ForeignKey(
+        "clinic.PrivateLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Answers in progress, {instrument pk: {item id: value}}; kept server-side, never in cookies.
+    draft = models.JSONField(default=dict, blank=True)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["draft"])
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = "pre-visit check"
+
+    def __str__(self) -> str:
+        return f"Pre-visit check #{self.pk}"
+
+    def ordered_instruments(self) -> list[Instrument]:
+        return sorted(self.instruments.all(), key=lambda i: (i.position, i.code))
+
+
+class QuestionnaireResponse(models.Model):
+    """A patient's submitted answers to one instrument version, with scores and bands."""
+
+    request = models.ForeignKey(
+        QuestionnaireRequest, on_delete=models.PROTECT, related_name="responses"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
+    answers = models.JSONField(default=dict)
+    scores = models.JSONField(default=dict)
+    bands = models.JSONField(default=dict)
+    main_score = models.IntegerField(null=True, blank=True)
+    main_band = models.CharField(max_length=60, blank=True, db_index=True)
+    context = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-submitted_at", "instrument__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "instrument"], name="one_response_per_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Response #{self.pk}"
+
+
+class FlagLevel(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    REVIEW = "review", "Review"
+
+
+class Flag(models.Model):
+    """A finding that staff must look at. Never deleted; open until acknowledged with a note."""
+
+    response = models.ForeignKey(
+        QuestionnaireResponse, on_delete=models.PROTECT, related_name="flags"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    rule = models.CharField(max_length=60)
+    label = models.CharField(max_length=200)
+    level = models.CharField(max_length=10, choices=FlagLevel.choices, db_index=True)
+    # 0 = urgent first (so ordering by it puts urgent on top without a CASE expression).
+    priority = models.PositiveSmallIntegerField(default=1, editable=False)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledgement_note = models.TextField(blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["priority", "raised_at"]
+        permissions = [("acknowledge_flag", "Can acknowledge symptom flags")]
+        indexes = [models.Index(fields=["acknowledged_at", "priority", "raised_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True)
+                | ~models.Q(acknowledgement_note=""),
+                name="flag_acknowledged_with_note",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} flag #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.priority = 0 if self.level == FlagLevel.URGENT else 1
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class FlagNotification(models.Model):
+    """One email about a flag at one escalation level (0 = at submit); at most one per level."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="notifications")
+    level = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.TextField(blank=True, help_text="Addresses, one per line.")
+    delivered = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["flag", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "level"], name="one_notification_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"Flag #{self.flag_id} notice, level {self.level}"
+
+
+class OnCallShift(models.Model):
+    """Who is on call when. Overlaps are allowed (handovers) and shown in admin, as are gaps."""
+
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="on_call_shifts"
+    )
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField(db_index=True)
+    phone = models.CharField("contact phone", max_length=30)
+    note = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "on-call shift"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinician} on call"
