@@ -21,6 +21,20 @@ _READ_PATIENTS = [
     "clinic.view_clinicsettings",
 ]
 
+# Everyone who works the floor can see the schedule; who may change what is per role below.
+_SCHEDULING_READ = [
+    "scheduling.view_chair",
+    "scheduling.view_openinghours",
+    "scheduling.view_closeddate",
+    "scheduling.view_nurseshift",
+    "scheduling.view_nurseoverride",
+    "scheduling.view_treatmentcourse",
+    "scheduling.view_courseprerequisite",
+    "scheduling.view_planneddose",
+    "scheduling.view_session",
+    "scheduling.view_visitcheck",
+]
+
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
         *_READ_PATIENTS,
@@ -38,6 +52,9 @@ ROLES: dict[str, list[str]] = {
         "intake.view_referral",
         "intake.view_referraldocument",
         "intake.view_referraltransition",
+        *_SCHEDULING_READ,
+        "scheduling.run_session",
+        "scheduling.change_visitcheck",
     ],
     ON_CALL_CLINICIAN: [
         *_READ_PATIENTS,
@@ -50,10 +67,30 @@ ROLES: dict[str, list[str]] = {
         "intake.view_referral",
         "intake.view_referraldocument",
         "intake.view_referraltransition",
+        *_SCHEDULING_READ,
+        "scheduling.override_prerequisites",
+        "scheduling.change_courseprerequisite",
     ],
     SCHEDULER: [
         *_READ_PATIENTS,
         "intake.view_referral",
+        *_SCHEDULING_READ,
+        "scheduling.change_treatmentcourse",
+        "scheduling.change_courseprerequisite",
+        "scheduling.book_session",
+        "scheduling.add_chair",
+        "scheduling.change_chair",
+        "scheduling.add_openinghours",
+        "scheduling.change_openinghours",
+        "scheduling.add_closeddate",
+        "scheduling.change_closeddate",
+        "scheduling.delete_closeddate",
+        "scheduling.add_nurseshift",
+        "scheduling.change_nurseshift",
+        "scheduling.delete_nurseshift",
+        "scheduling.add_nurseoverride",
+        "scheduling.change_nurseoverride",
+        "scheduling.delete_nurseoverride",
     ],
 }
 

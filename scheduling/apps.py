@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        from intake.signals import referral_accepted
+        from scheduling.courses import on_referral_accepted
+
+        referral_accepted.connect(on_referral_accepted, dispatch_uid="scheduling.course_create")
