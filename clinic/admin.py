@@ -31,7 +31,11 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = "__all__"
+        fields = [
+            "legal_given_name", "legal_family_name", "preferred_name", "date_of_birth", "sex",
+            "preferred_language", "email", "phone", "address_line1", "address_line2", "city",
+            "region", "postal_code", "guardian_name", "guardian_phone",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -55,21 +59,56 @@ class PatientAdminForm(forms.ModelForm):
 @admin.register(Patient)
 class PatientAdmin(SimpleHistoryAdmin):
     form = PatientAdminForm
-    list_display = ["record_number", "legal_family_name", "legal_given_name", "date_of_birth",
-                    "preferred_language", "merged_into"]
+    list_display = [
+        "record_number",
+        "legal_family_name",
+        "legal_given_name",
+        "date_of_birth",
+        "preferred_language",
+        "merged_into",
+    ]
     list_filter = ["preferred_language", "sex", ("merged_into", admin.EmptyFieldListFilter)]
-    search_fields = ["record_number", "legal_family_name", "legal_given_name", "preferred_name",
-                     "email", "phone"]
+    search_fields = [
+        "record_number",
+        "legal_family_name",
+        "legal_given_name",
+        "preferred_name",
+        "email",
+        "phone",
+    ]
     list_select_related = ["merged_into"]
     readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
     actions = ["merge_patients"]
     fieldsets = [
         (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
-        ("Name", {"fields": ["legal_given_name", "legal_family_name", "preferred_name",
-                             "not_a_duplicate"]}),
+        (
+            "Name",
+            {
+                "fields": [
+                    "legal_given_name",
+                    "legal_family_name",
+                    "preferred_name",
+                    "not_a_duplicate",
+                ]
+            },
+        ),
         ("Details", {"fields": ["date_of_birth", "sex", "preferred_language"]}),
-        ("Contact", {"fields": ["email", "phone", "address_line1", "address_line2", "city",
-                                "region", "postal_code", "guardian_name", "guardian_phone"]}),
+        (
+            "Contact",
+            {
+                "fields": [
+                    "email",
+                    "phone",
+                    "address_line1",
+                    "address_line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "guardian_name",
+                    "guardian_phone",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="Possible duplicates")
@@ -85,8 +124,9 @@ class PatientAdmin(SimpleHistoryAdmin):
             ((reverse("admin:clinic_patient_change", args=[d.pk]), d.record_number) for d in dupes),
         )
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
         obj = self.get_object(request, object_id)
         if obj is not None and request.method == "GET":
             access_log(request, obj)
@@ -96,8 +136,9 @@ class PatientAdmin(SimpleHistoryAdmin):
     def merge_patients(self, request: HttpRequest, queryset: QuerySet[Patient]):
         patients = list(queryset.order_by("created_at"))
         if len(patients) != 2:
-            self.message_user(request, "Select exactly two patient records to merge.",
-                              messages.ERROR)
+            self.message_user(
+                request, "Select exactly two patient records to merge.", messages.ERROR
+            )
             return None
         if request.POST.get("keep"):
             keep = next((p for p in patients if str(p.pk) == request.POST["keep"]), None)
@@ -120,9 +161,13 @@ class PatientAdmin(SimpleHistoryAdmin):
         return TemplateResponse(
             request,
             "admin/clinic/patient/merge.html",
-            {**self.admin_site.each_context(request), "patients": patients,
-             "opts": self.model._meta, "title": "Merge patient records",
-             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+            {
+                **self.admin_site.each_context(request),
+                "patients": patients,
+                "opts": self.model._meta,
+                "title": "Merge patient records",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
         )
 
     def has_merge_permission(self, request: HttpRequest) -> bool:
@@ -132,9 +177,23 @@ class PatientAdmin(SimpleHistoryAdmin):
 class TherapyStepInline(admin.TabularInline):
     model = TherapyStep
     extra = 0
-    fields = ["position", "label", "phase", "dose", "day", "repeats", "interval_days",
-              "consecutive_days", "premed_minutes", "infusion_minutes", "observation_minutes",
-              "short_infusion_minutes", "window_before_days", "window_after_days", "min_gap_days"]
+    fields = [
+        "position",
+        "label",
+        "phase",
+        "dose",
+        "day",
+        "repeats",
+        "interval_days",
+        "consecutive_days",
+        "premed_minutes",
+        "infusion_minutes",
+        "observation_minutes",
+        "short_infusion_minutes",
+        "window_before_days",
+        "window_after_days",
+        "min_gap_days",
+    ]
 
 
 class TherapyRequirementInline(admin.TabularInline):
@@ -186,8 +245,18 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     list_filter = ["purpose"]
     search_fields = ["patient__record_number", "patient__legal_family_name"]
     list_select_related = ["patient"]
-    readonly_fields = ["patient", "purpose", "content_type", "object_id", "created_at",
-                       "expires_at", "revoked_at", "used_at", "failed_attempts", "locked_until"]
+    readonly_fields = [
+        "patient",
+        "purpose",
+        "content_type",
+        "object_id",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "used_at",
+        "failed_attempts",
+        "locked_until",
+    ]
     actions = ["revoke"]
 
     @admin.display(description="State")

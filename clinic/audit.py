@@ -18,7 +18,9 @@ def access_log(
     request: HttpRequest, obj: models.Model, *, action: str = "view", actor: str = ""
 ) -> AccessLog:
     """Record one read of `obj` by the request's user (or the named actor)."""
-    user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
+    user = (
+        request.user if getattr(request, "user", None) and request.user.is_authenticated else None
+    )
     return AccessLog.objects.create(
         user=user,
         actor=actor or (user.get_username() if user else "anonymous"),

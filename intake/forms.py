@@ -38,10 +38,8 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            files = [f for f in data if f]
-        else:
-            files = [data] if data else []
+        files = [f for f in data if f] if isinstance(data, list | tuple) else [data]
+        files = [f for f in files if f]
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
@@ -104,17 +102,46 @@ class ReferralForm(forms.ModelForm):
     class Meta:
         model = Referral
         fields = [
-            "submitter_kind", "submitter_name", "submitter_email", "submitter_phone",
-            "given_name", "family_name", "preferred_name", "date_of_birth", "sex",
-            "email", "phone", "address_line1", "address_line2", "city", "region",
-            "postal_code", "preferred_language", "guardian_name", "guardian_relationship",
+            "submitter_kind",
+            "submitter_name",
+            "submitter_email",
+            "submitter_phone",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "preferred_language",
+            "guardian_name",
+            "guardian_relationship",
             "guardian_phone",
-            "payer", "member_id", "group_number",
-            "provider_name", "provider_practice", "provider_npi", "provider_phone",
+            "payer",
+            "member_id",
+            "group_number",
+            "provider_name",
+            "provider_practice",
+            "provider_npi",
+            "provider_phone",
             "provider_fax",
-            "diagnosis_code", "weight_kg", "height_cm", "measured_on",
-            "no_known_drug_allergies", "allergies", "current_medications", "prior_therapies",
-            "therapy", "dose", "frequency", "order_notes",
+            "diagnosis_code",
+            "weight_kg",
+            "height_cm",
+            "measured_on",
+            "no_known_drug_allergies",
+            "allergies",
+            "current_medications",
+            "prior_therapies",
+            "therapy",
+            "dose",
+            "frequency",
+            "order_notes",
             "consent_to_contact",
         ]
         labels = {
@@ -160,9 +187,7 @@ class ReferralForm(forms.ModelForm):
         }
         help_texts = {
             "provider_npi": _("10 digits, on the order."),
-            "diagnosis_code": _(
-                "For MS use a billable code such as G35.A (relapsing-remitting)."
-            ),
+            "diagnosis_code": _("For MS use a billable code such as G35.A (relapsing-remitting)."),
             "allergies": _("Leave empty only if you ticked 'No known drug allergies'."),
         }
         widgets = {
@@ -194,25 +219,66 @@ class ReferralForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             "submission_key",
-            Fieldset(_("Who is referring"), "submitter_kind", "submitter_name",
-                     "submitter_email", "submitter_phone"),
-            Fieldset(_("The patient"), "given_name", "family_name", "preferred_name",
-                     "date_of_birth", "sex", "phone", "email", "address_line1",
-                     "address_line2", "city", "region", "postal_code", "preferred_language",
-                     "guardian_name", "guardian_relationship", "guardian_phone"),
+            Fieldset(
+                _("Who is referring"),
+                "submitter_kind",
+                "submitter_name",
+                "submitter_email",
+                "submitter_phone",
+            ),
+            Fieldset(
+                _("The patient"),
+                "given_name",
+                "family_name",
+                "preferred_name",
+                "date_of_birth",
+                "sex",
+                "phone",
+                "email",
+                "address_line1",
+                "address_line2",
+                "city",
+                "region",
+                "postal_code",
+                "preferred_language",
+                "guardian_name",
+                "guardian_relationship",
+                "guardian_phone",
+            ),
             Fieldset(_("Insurance"), "payer", "member_id", "group_number"),
-            Fieldset(_("Referring provider"), "provider_name", "provider_practice",
-                     "provider_npi", "provider_phone", "provider_fax"),
-            Fieldset(_("Diagnosis and order"), "diagnosis_code", "therapy", "dose",
-                     "frequency", "order_notes", "weight_kg", "height_cm", "measured_on",
-                     "no_known_drug_allergies", "allergies", "current_medications",
-                     "prior_therapies"),
+            Fieldset(
+                _("Referring provider"),
+                "provider_name",
+                "provider_practice",
+                "provider_npi",
+                "provider_phone",
+                "provider_fax",
+            ),
+            Fieldset(
+                _("Diagnosis and order"),
+                "diagnosis_code",
+                "therapy",
+                "dose",
+                "frequency",
+                "order_notes",
+                "weight_kg",
+                "height_cm",
+                "measured_on",
+                "no_known_drug_allergies",
+                "allergies",
+                "current_medications",
+                "prior_therapies",
+            ),
             Fieldset(
                 _("Documents"),
                 HTML(
                     '<p class="form-text">'
-                    + str(_("PDF, PNG or JPEG, up to 10 files of 10 MB each. "
-                            "If the form shows an error, please choose the files again."))
+                    + str(
+                        _(
+                            "PDF, PNG or JPEG, up to 10 files of 10 MB each. "
+                            "If the form shows an error, please choose the files again."
+                        )
+                    )
                     + "</p>"
                 ),
                 *DOCUMENT_FIELDS.keys(),
@@ -319,6 +385,4 @@ class ReferralForm(forms.ModelForm):
                     continue
                 self.documents.append((kind, upload, content_type, digest))
         if len(self.documents) > settings.DOCUMENT_MAX_FILES:
-            self.add_error(
-                None, _("Send at most 10 files. Please choose the most important ones.")
-            )
+            self.add_error(None, _("Send at most 10 files. Please choose the most important ones."))

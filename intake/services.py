@@ -60,7 +60,12 @@ def referral_submit(*, data: dict[str, Any], documents: list[tuple]) -> tuple[Re
 
 
 _REFERRAL_FIELDS = {f.name for f in Referral._meta.concrete_fields} - {
-    "id", "reference", "status", "status_changed_at", "received_at", "patient",
+    "id",
+    "reference",
+    "status",
+    "status_changed_at",
+    "received_at",
+    "patient",
 }
 
 
@@ -77,9 +82,7 @@ def _send_submission_emails(referral_pk: int) -> None:
     except Exception:
         logger.exception("referral %s: confirmation email failed", referral_pk)
     try:
-        admin_url = settings.SITE_URL + reverse(
-            "admin:intake_referral_change", args=[referral.pk]
-        )
+        admin_url = settings.SITE_URL + reverse("admin:intake_referral_change", args=[referral.pk])
         send_mail(
             f"New referral {referral.reference}",
             f"A new referral is waiting in the triage queue.\n\n{admin_url}\n",

@@ -63,18 +63,17 @@ def validate_icd10(value: str) -> str:
         raise ValidationError(
             _("Enter an ICD-10-CM code such as G35.A or G36.0."), code="icd_format"
         )
-    if code == "G35" or code.startswith("G35."):
-        if code not in MS_BILLABLE:
-            raise ValidationError(
-                _(
-                    "%(code)s is a heading, not a billable code. Since 1 October 2025 use one "
-                    "of: G35.A (relapsing-remitting), G35.B0, G35.B1, G35.B2 (primary "
-                    "progressive), G35.C0, G35.C1, G35.C2 (secondary progressive) or "
-                    "G35.D (unspecified)."
-                )
-                % {"code": code},
-                code="icd_header",
+    if (code == "G35" or code.startswith("G35.")) and code not in MS_BILLABLE:
+        raise ValidationError(
+            _(
+                "%(code)s is a heading, not a billable code. Since 1 October 2025 use one "
+                "of: G35.A (relapsing-remitting), G35.B0, G35.B1, G35.B2 (primary "
+                "progressive), G35.C0, G35.C1, G35.C2 (secondary progressive) or "
+                "G35.D (unspecified)."
             )
+            % {"code": code},
+            code="icd_header",
+        )
     return code
 
 

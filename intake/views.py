@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.audit import access_log
+from clinic.ratelimit import address_of, rate_limit_hit, too_many_requests
+from clinic.twofactor import staff_verified_required
 from intake.forms import ReferralForm
 from intake.models import Referral, ReferralDocument
 from intake.services import referral_submit
@@ -21,11 +22,11 @@ _DONE_KEY = "referral_done"
 @require_http_methods(["GET", "POST"])
 def referral_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        if rate_limit_hit(scope="referral-post", ident=address_of(request)):
+            return too_many_requests(request, scope="referral-post")
         form = ReferralForm(request.POST, request.FILES)
         if form.is_valid():
-            referral, _created = referral_submit(
-                data=form.cleaned_data, documents=form.documents
-            )
+            referral, _created = referral_submit(data=form.cleaned_data, documents=form.documents)
             request.session[_DONE_KEY] = referral.reference
             return redirect("intake:referral_done")
         status = 400 if _is_garbage(request) else 200
@@ -55,7 +56,7 @@ def _get_document_for_staff(request: HttpRequest, pk: int) -> ReferralDocument:
 
 
 @never_cache
-@staff_member_required
+@staff_verified_required
 def document_download_view(request: HttpRequest, pk: int) -> FileResponse:
     document = _get_document_for_staff(request, pk)
     access_log(request, document, action="download")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from intake.models import OPEN_STATUSES, ReferralStatus as S
+from intake.models import OPEN_STATUSES
+from intake.models import ReferralStatus as S
 
 _FORWARD: dict[str, list[str]] = {
     S.RECEIVED: [S.IN_REVIEW],

@@ -14,8 +14,17 @@ pytestmark = pytest.mark.django_db
 
 def test_the_catalogue_has_every_therapy_of_the_domain():
     codes = set(Therapy.objects.values_list("code", flat=True))
-    assert {"ocrelizumab", "natalizumab", "ublituximab", "alemtuzumab", "methylprednisolone",
-            "ivig", "rituximab", "ofatumumab", "glatiramer"} <= codes
+    assert {
+        "ocrelizumab",
+        "natalizumab",
+        "ublituximab",
+        "alemtuzumab",
+        "methylprednisolone",
+        "ivig",
+        "rituximab",
+        "ofatumumab",
+        "glatiramer",
+    } <= codes
 
 
 @pytest.mark.parametrize(

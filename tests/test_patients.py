@@ -30,14 +30,14 @@ def test_the_same_name_and_birth_date_is_found_whatever_the_accents_and_case():
     assert other_birthday not in first.possible_duplicates()
 
 
-def test_the_admin_refuses_to_add_a_duplicate_unless_told_it_is_another_person(
-    client, coordinator
-):
+def test_the_admin_refuses_to_add_a_duplicate_unless_told_it_is_another_person(client, coordinator):
     existing = PatientFactory(legal_given_name="Testy", legal_family_name="Twice")
     client.force_login(coordinator)
     data = {
-        "legal_given_name": "testy", "legal_family_name": "TWICE",
-        "date_of_birth": existing.date_of_birth.isoformat(), "sex": "female",
+        "legal_given_name": "testy",
+        "legal_family_name": "TWICE",
+        "date_of_birth": existing.date_of_birth.isoformat(),
+        "sex": "female",
         "preferred_language": "en",
     }
     response = client.post("/admin/clinic/patient/add/", data)
@@ -86,7 +86,9 @@ def test_the_merge_action_in_admin(client, coordinator):
 def test_a_nurse_cannot_merge(client, nurse):
     a, b = PatientFactory(), PatientFactory()
     client.force_login(nurse)
-    client.post("/admin/clinic/patient/",
-                {"action": "merge_patients", "_selected_action": [a.pk, b.pk], "keep": a.pk})
+    client.post(
+        "/admin/clinic/patient/",
+        {"action": "merge_patients", "_selected_action": [a.pk, b.pk], "keep": a.pk},
+    )
     b.refresh_from_db()
     assert b.merged_into is None

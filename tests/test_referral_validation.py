@@ -51,8 +51,10 @@ def test_it_refuses_bad_input_and_keeps_everything_else(client, field, value, me
     assert response.status_code == 200
     assert Referral.objects.count() == 0
     form = response.context["form"]
-    errors = " ".join(str(e) for e in form.errors.get(field if field != "no_known_drug_allergies"
-                                                       else "allergies", []))
+    errors = " ".join(
+        str(e)
+        for e in form.errors.get(field if field != "no_known_drug_allergies" else "allergies", [])
+    )
     assert message in errors
     page = response.content.decode()
     assert "There is a problem" in page
@@ -98,8 +100,14 @@ def test_a_post_without_the_forms_key_gets_a_400_not_a_500(client):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("g35a", "G35.A"), ("G35.B1", "G35.B1"), ("G36.0", "G36.0"), ("G37.3", "G37.3"),
-     (" G35.d ", "G35.D"), ("G35C2", "G35.C2")],
+    [
+        ("g35a", "G35.A"),
+        ("G35.B1", "G35.B1"),
+        ("G36.0", "G36.0"),
+        ("G37.3", "G37.3"),
+        (" G35.d ", "G35.D"),
+        ("G35C2", "G35.C2"),
+    ],
 )
 def test_billable_and_other_neuro_immunology_codes_are_accepted(raw, expected):
     assert validate_icd10(raw) == expected

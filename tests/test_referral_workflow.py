@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clinic.models import Patient
-from intake.models import Referral, ReferralStatus as S, ReferralTransition
+from intake.models import Referral, ReferralTransition
+from intake.models import ReferralStatus as S
 from intake.services import WorkflowError, referral_transition
 from intake.workflow import allowed_targets
 from tests.factories import PatientFactory, ReferralFactory
@@ -22,9 +23,11 @@ LEGAL_MOVES = [
     (S.BENEFITS_CHECK, S.NEEDS_INFO),
     (S.PRIOR_AUTH, S.ACCEPTED),
     (S.PRIOR_AUTH, S.NEEDS_INFO),
-    *[(open_status, end) for open_status in
-      (S.RECEIVED, S.IN_REVIEW, S.NEEDS_INFO, S.BENEFITS_CHECK, S.PRIOR_AUTH)
-      for end in (S.DECLINED, S.WITHDRAWN)],
+    *[
+        (open_status, end)
+        for open_status in (S.RECEIVED, S.IN_REVIEW, S.NEEDS_INFO, S.BENEFITS_CHECK, S.PRIOR_AUTH)
+        for end in (S.DECLINED, S.WITHDRAWN)
+    ],
 ]
 ALL_MOVES = [(a, b) for a in S.values for b in S.values if a != b]
 ILLEGAL_MOVES = [m for m in ALL_MOVES if m not in LEGAL_MOVES]
@@ -38,7 +41,10 @@ def test_every_legal_move_is_made_and_recorded(coordinator, start, target):
     assert referral.status == target
     move = ReferralTransition.objects.get(referral=referral)
     assert (move.from_status, move.to_status, move.by, move.note) == (
-        start, target, coordinator, "Because"
+        start,
+        target,
+        coordinator,
+        "Because",
     )
     assert move.at is not None
 
@@ -66,7 +72,9 @@ def test_moves_that_close_or_pause_need_a_reason(coordinator, target):
 
 
 def test_accepting_creates_the_patient(coordinator):
-    referral = ReferralFactory(status=S.BENEFITS_CHECK, given_name="Unique", family_name="Fakeperson")
+    referral = ReferralFactory(
+        status=S.BENEFITS_CHECK, given_name="Unique", family_name="Fakeperson"
+    )
     referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator)
     referral.refresh_from_db()
     assert referral.patient.legal_family_name == "Fakeperson"
@@ -76,7 +84,9 @@ def test_accepting_creates_the_patient(coordinator):
 def test_accepting_links_an_existing_patient_instead_of_duplicating(coordinator):
     existing = PatientFactory(legal_given_name="José", legal_family_name="Núñez-Demo")
     referral = ReferralFactory(
-        status=S.PRIOR_AUTH, given_name="jose", family_name="NUNEZ DEMO",
+        status=S.PRIOR_AUTH,
+        given_name="jose",
+        family_name="NUNEZ DEMO",
         date_of_birth=existing.date_of_birth,
     )
     referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator)
@@ -106,7 +116,8 @@ def test_the_admin_refuses_an_illegal_move_with_a_message(client, coordinator):
     referral = ReferralFactory(status=S.RECEIVED)
     client.force_login(coordinator)
     response = client.post(
-        f"/admin/intake/referral/{referral.pk}/transition/accepted/", {"note": "skip"},
+        f"/admin/intake/referral/{referral.pk}/transition/accepted/",
+        {"note": "skip"},
         follow=True,
     )
     assert "can&#x27;t move from Received" in response.content.decode()
@@ -141,7 +152,9 @@ def test_a_nurse_can_read_but_not_change_status(client, nurse):
 def test_a_nurse_cannot_use_the_bulk_start_review_action(client, nurse):
     referral = ReferralFactory()
     client.force_login(nurse)
-    client.post("/admin/intake/referral/", {"action": "start_review", "_selected_action": [referral.pk]})
+    client.post(
+        "/admin/intake/referral/", {"action": "start_review", "_selected_action": [referral.pk]}
+    )
     referral.refresh_from_db()
     assert referral.status == S.RECEIVED
 

@@ -24,7 +24,11 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 
@@ -41,8 +45,9 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY is required" in result.stderr
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("Off", False),
-                                               ("no", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("Off", False), ("no", False), ("0", False)]
+)
 def test_booleans_accept_only_true_false_spellings(monkeypatch, raw, expected):
     monkeypatch.setenv("CHAIRSIDE_FLAG", raw)
     assert env_bool("CHAIRSIDE_FLAG", not expected) is expected

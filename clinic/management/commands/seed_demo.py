@@ -40,8 +40,13 @@ class Command(BaseCommand):
             for username, first, last, group, is_super in DEMO_STAFF:
                 user, created = User.objects.get_or_create(
                     username=username,
-                    defaults={"first_name": first, "last_name": last, "is_staff": True,
-                              "is_superuser": is_super, "email": f"{username}@chairside.example"},
+                    defaults={
+                        "first_name": first,
+                        "last_name": last,
+                        "is_staff": True,
+                        "is_superuser": is_super,
+                        "email": f"{username}@chairside.example",
+                    },
                 )
                 if created:
                     user.set_password(DEMO_PASSWORD)
