@@ -1,0 +1,193 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright against Django's live server.
+
+On a machine without /usr/bin/chromium the browser tests are skipped with one reason; in CI
+(`CHAIRSIDE_REQUIRE_BROWSER=1`, set by .ci/run) a missing browser fails them instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# beside one unless told the caller knows what it is doing (the live server is a thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("CHAIRSIDE_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+_PATHS_KEY = pytest.StashKey[list[str]]()
+
+# Every browser test drives the live server thread, so it needs real commits; the data
+# migrations' rows (therapies, staff groups) are restored for each test.
+browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Launch one headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        if REQUIRE_BROWSER:
+            pytest.fail(f"CHAIRSIDE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server) -> Iterator[Callable[..., Any]]:
+    """Return a factory of fresh browser contexts (a new browser profile: no cookies)."""
+    contexts = []
+
+    def make(*, locale: str = "en-US", viewport: dict | None = None, **kwargs):
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            viewport=viewport or DESKTOP,
+            accept_downloads=True,
+            **kwargs,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Any:
+    """A desktop page in English that fails the test on any console error (e.g. CSP)."""
+    return watched_page(new_context())
+
+
+def watched_page(context) -> Any:
+    """Open a page that records console errors, so CSP breaches and JS errors surface."""
+    page = context.new_page()
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return page
+
+
+def assert_no_console_errors(page) -> None:
+    # A 4xx page (an expired link, the DOB gate's 429) logs "Failed to load resource".
+    errors = [e for e in page.console_errors if "Failed to load resource" not in e]
+    assert not errors, f"console errors on {page.url}: {errors}"
+
+
+def assert_accessible(page, name: str) -> None:
+    """Run axe on the page; fail on any serious or critical violation, listing each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+    lines = []
+    for violation in bad:
+        targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
+        lines.append(f"{violation['impact']}: {violation['id']}: {violation['help']} {targets}")
+    assert not bad, f"axe on {name} ({page.url}):\n" + "\n".join(lines)
+    assert_no_console_errors(page)
+
+
+def assert_fits_narrow_screen(page, name: str) -> None:
+    """Check the page reflows at 320 CSS px (WCAG 1.4.10; also what 200% zoom of 640 px is)."""
+    original = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    try:
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at 320px wide"
+    finally:
+        page.set_viewport_size(original)
+
+
+def save_screenshots(page, name: str) -> None:
+    """Save desktop and phone PNGs of the current page into docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    try:
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    finally:
+        page.set_viewport_size(original)
+
+
+def fill_form(page, data: dict[str, str], *, skip: tuple[str, ...] = ()) -> None:
+    """Fill a form by field name as a person would: type, tick, choose."""
+    for name, value in data.items():
+        if name in skip or name in {"submission_key", "website", "csrfmiddlewaretoken"}:
+            continue
+        field = page.locator(f"[name='{name}']")
+        if field.count() == 0:
+            continue
+        first = field.first
+        tag = first.evaluate("el => el.tagName.toLowerCase()")
+        kind = (first.get_attribute("type") or "").lower()
+        if tag == "select":
+            first.select_option(value)
+        elif kind == "radio":
+            page.locator(f"[name='{name}'][value='{value}']").check()
+        elif kind == "checkbox":
+            if value:
+                first.check()
+            else:
+                first.uncheck()
+        elif kind == "file":
+            continue
+        else:
+            first.fill(value)
+
+
+def live_path(url: str) -> str:
+    """Return the path of an emailed link (emails use SITE_URL; the browser the live server)."""
+    match = re.search(r"https?://[^/\s]+(/\S*)", url)
+    assert match, f"no link in {url!r}"
+    return match.group(1)
+
+
+@pytest.fixture
+def path_done(request) -> Callable[[str], None]:
+    """Record a finished patient or staff path; the run's summary lists every one."""
+
+    def record(description: str) -> None:
+        request.config.stash.setdefault(_PATHS_KEY, []).append(description)
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    paths = config.stash.get(_PATHS_KEY, [])
+    if paths:
+        terminalreporter.section("browser paths covered")
+        for description in paths:
+            terminalreporter.write_line(f"PATH: {description} ... ok")
