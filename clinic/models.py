@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # Letters and digits that can't be mistaken for one another when read aloud or retyped.
@@ -30,10 +31,10 @@ def normalise_name(value: str) -> str:
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Prefer not to say"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Prefer not to say")
 
 
 class Language(models.TextChoices):
