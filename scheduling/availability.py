@@ -1,0 +1,613 @@
+"""Find free infusion start times from chairs, opening hours and nurse capacity.
+
+Pure engine: plain values in, plain values out; no ORM, no request, no clock. Callers pass
+aware datetimes (any time zone; the engine compares instants) and the clinic's `tz`, which
+is used only for local dates, parts of day and the 15-minute wall-clock grid.
+
+How it stays fast: each open day is turned once into integer minutes from opening, one
+bitset of busy minutes per chair, and a per-minute concurrency list from one sorted sweep
+(difference array + prefix sum). A start is free on a chair when the chair's busy bits,
+"dilated" by the session length (log2(length) shifts), are clear at that start; nurse
+capacity is the same test against the bitset of full minutes. Ranking then only reads
+slices of the concurrency list for the starts that are feasible.
+
+Times are rounded conservatively to whole minutes: busy sessions outwards, capacity
+steps inwards. Time zones are assumed to have offsets in whole multiples of 15 minutes
+(all current ones do), so 15 real minutes from a grid point is the next grid point, also
+across a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import accumulate, pairwise
+
+GRID_MINUTES = 15
+# Sessions at least this long are "long": leveling starts them early in the day.
+LONG_MINUTES = 180
+NOON = 12 * 60
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Chair:
+    id: int
+    name: str
+    kind: str  # "chair" | "bed" | "recliner"
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityStep:
+    """Nurse capacity (nurses on duty × patients per nurse) for [start, end).
+
+    Overlapping steps add up, so one step per nurse shift works.
+    """
+
+    start: datetime
+    end: datetime
+    patients: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicDay:
+    """One open day; closed days are simply absent."""
+
+    day: date  # clinic-local date
+    opens: datetime
+    closes: datetime  # a session must END by this
+    last_start: datetime  # no session may START after this
+    capacity: tuple[CapacityStep, ...]  # outside every step, capacity is 0
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """An active existing session."""
+
+    chair_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRequest:
+    minutes: int  # total chair time (premed + infusion + observation)
+    earliest: date
+    latest: date  # inclusive, clinic-local dates
+    chair_kinds: frozenset[str] = frozenset()  # empty = any kind
+    part_of_day: str = "any"  # "any" | "morning" (starts before 12:00) | "afternoon"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    start: datetime
+    end: datetime
+    chair_id: int
+    day: date  # clinic-local date
+    peak: int  # highest concurrency during [start, end) if booked
+    capacity_left: int  # min over [start, end) of capacity - concurrency, after booking
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRequest:
+    """One dose (or block of daily doses) of a series."""
+
+    minutes: int
+    offset_days: int  # target day counted from the plan's first dose (0 for it)
+    window_before: int = 0  # days allowed before the target
+    window_after: int = 0  # days allowed after the target
+    min_gap_days: int = 0  # least days since the previous dose's (last) day
+    block_days: int = 1  # >1: that many consecutive calendar days, same chair + time
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPlan:
+    options: tuple[Option, ...]  # one Option per booked day, in order (blocks expanded)
+
+
+def _to_min(dt: datetime, *, ceil: bool = False) -> int:
+    """Return whole minutes since the epoch, rounded down (or up)."""
+    # Reading the timedelta's fields is several times faster than timedelta division,
+    # and this runs twice per existing session.
+    d = dt - _EPOCH
+    m = d.days * 1440 + d.seconds // 60
+    if ceil and (d.seconds % 60 or d.microseconds):
+        m += 1
+    return m
+
+
+def _dilate(mask: int, width: int) -> int:
+    """Return the mask whose bit t is set when any bit of [t, t + width) is set in `mask`."""
+    covered = 1
+    while covered < width:
+        step = min(covered, width - covered)
+        mask |= mask >> step
+        covered += step
+    return mask
+
+
+class _Day:
+    """One open day in integer minutes from its opening (bit 0 = opening minute)."""
+
+    __slots__ = (
+        "base",
+        "bmax",
+        "busy",
+        "cap",
+        "conc",
+        "day",
+        "first",
+        "full",
+        "grid",
+        "local",
+        "n_chairs",
+        "peak",
+        "prefix",
+        "sessions",
+        "span",
+        "start_limit",
+    )
+
+    def __init__(
+        self, cd: ClinicDay, sessions: list[tuple[int, int, int]], n_chairs: int, tz: tzinfo
+    ) -> None:
+        self.day = cd.day
+        self.n_chairs = n_chairs
+        self.sessions = sessions
+        base = self.base = _to_min(cd.opens, ceil=True)
+        span = self.span = max(_to_min(cd.closes) - base, 0)
+        self.start_limit = min(_to_min(cd.last_start) - base, span)
+        # Grid points: the first local quarter hour at or after opening, then every 15 minutes.
+        local0 = (_EPOCH + base * _MINUTE).astimezone(tz)
+        first = -(local0.hour * 60 + local0.minute) % GRID_MINUTES
+        offsets = range(first, self.start_limit + 1, GRID_MINUTES)
+        self.first = first
+        self.grid = 0
+        for i in offsets:
+            self.grid |= 1 << i
+        end_local = (_EPOCH + (base + span) * _MINUTE).astimezone(tz)
+        if local0.utcoffset() == end_local.utcoffset():
+            lm0 = local0.hour * 60 + local0.minute
+            self.local = {i: lm0 + i for i in offsets}
+        else:
+            # A daylight-saving change happens today: ask the zone for each grid point.
+            self.local = {}
+            for i in offsets:
+                t = (_EPOCH + (base + i) * _MINUTE).astimezone(tz)
+                self.local[i] = t.hour * 60 + t.minute
+
+        diff = [0] * (span + 1)
+        points = {0, span}
+        busy: dict[int, int] = {}
+        for chair_id, s, e in sessions:
+            a = max(s - base, 0)
+            b = min(e - base, span)
+            if b <= a:
+                continue
+            diff[a] += 1
+            diff[b] -= 1
+            points.add(a)
+            points.add(b)
+            busy[chair_id] = busy.get(chair_id, 0) | (((1 << (b - a)) - 1) << a)
+        self.busy = busy
+        capdiff = [0] * (span + 1)
+        for step in cd.capacity:
+            a = max(_to_min(step.start, ceil=True) - base, 0)
+            b = min(_to_min(step.end) - base, span)
+            if b > a:
+                capdiff[a] += step.patients
+                capdiff[b] -= step.patients
+                points.add(a)
+                points.add(b)
+        conc = self.conc = list(accumulate(diff))
+        cap = self.cap = list(accumulate(capdiff))
+        self.prefix = [0, *accumulate(conc)]
+        self.peak = max(conc[:span]) if span else 0
+        # Highest concurrency per grid quarter hour, so a window's maximum reads a few
+        # block maxima instead of every minute.
+        self.bmax = [max(conc[i : i + GRID_MINUTES]) for i in range(first, span, GRID_MINUTES)]
+        # One sweep over the change points marks the minutes with no room for one more.
+        full = 0
+        for p, q in pairwise(sorted(points)):
+            if q > p and conc[p] >= min(cap[p], n_chairs):
+                full |= ((1 << (q - p)) - 1) << p
+        self.full = full
+
+    def with_session(self, cd: ClinicDay, chair_id: int, s: int, e: int, tz: tzinfo) -> _Day:
+        """Return this day with one more session booked (for planning series)."""
+        return _Day(cd, [*self.sessions, (chair_id, s, e)], self.n_chairs, tz)
+
+    def starts_mask(self, minutes: int) -> int:
+        """Return grid starts where a session fits the hours and nurse capacity."""
+        if minutes > self.span:
+            return 0
+        latest = min(self.start_limit, self.span - minutes)
+        return self.grid & ((1 << (latest + 1)) - 1) & ~_dilate(self.full, minutes)
+
+    def chair_masks(self, minutes: int, chair_ids: Iterable[int]) -> dict[int, int]:
+        """Return, per chair, the grid starts where the chair and nurses are free."""
+        ok = self.starts_mask(minutes)
+        if not ok:
+            return {}
+        out = {}
+        for cid in chair_ids:
+            m = ok & ~_dilate(self.busy.get(cid, 0), minutes) if cid in self.busy else ok
+            if m:
+                out[cid] = m
+        return out
+
+    def measure(self, i: int, minutes: int) -> tuple[int, int]:
+        """Return (highest concurrency, summed concurrency minutes) over [i, i+minutes)."""
+        b, rest = divmod(i - self.first, GRID_MINUTES)
+        q, r = divmod(minutes, GRID_MINUTES)
+        if rest or not q:
+            top = max(self.conc[i : i + minutes])
+        else:
+            top = max(self.bmax[b : b + q])
+            if r:
+                j = i + q * GRID_MINUTES
+                top = max(top, *self.conc[j : j + r])
+        return top, self.prefix[i + minutes] - self.prefix[i]
+
+    def fit_gap(self, chair_id: int, i: int, minutes: int) -> int:
+        """Return idle minutes left around [i, i+minutes) on the chair (0 = a tight fit)."""
+        busy = self.busy.get(chair_id, 0)
+        before = busy & ((1 << i) - 1)
+        prev_end = before.bit_length()
+        after = busy >> (i + minutes)
+        next_start = i + minutes + ((after & -after).bit_length() - 1) if after else self.span
+        return (i - prev_end) + (next_start - i - minutes)
+
+    def option(self, chair_id: int, i: int, minutes: int, tz: tzinfo) -> Option:
+        """Return the Option for a start at offset i on this chair."""
+        window = range(i, i + minutes)
+        start = (_EPOCH + (self.base + i) * _MINUTE).astimezone(tz)
+        return Option(
+            start=start,
+            end=(_EPOCH + (self.base + i + minutes) * _MINUTE).astimezone(tz),
+            chair_id=chair_id,
+            day=self.day,
+            peak=max(self.conc[i : i + minutes]) + 1,
+            capacity_left=min(self.cap[t] - self.conc[t] for t in window) - 1,
+        )
+
+
+def _pod_miss(part_of_day: str, local_minute: int) -> int:
+    if part_of_day == "morning":
+        return int(local_minute >= NOON)
+    if part_of_day == "afternoon":
+        return int(local_minute < NOON)
+    return 0
+
+
+class _Engine:
+    """The days of a search, built once, plus the ranking shared by single and series."""
+
+    def __init__(
+        self,
+        days: Sequence[ClinicDay],
+        chairs: Sequence[Chair],
+        booked: Sequence[Booked],
+        tz: tzinfo,
+        lo: date,
+        hi: date,
+    ) -> None:
+        self.tz = tz
+        self.chairs = sorted(chairs, key=lambda c: c.id)
+        self.kind = {c.id: c.kind for c in self.chairs}
+        self.cdays = sorted((d for d in days if lo <= d.day <= hi), key=lambda d: d.opens)
+        spans = [(_to_min(d.opens, ceil=True), _to_min(d.closes)) for d in self.cdays]
+        per_day: list[list[tuple[int, int, int]]] = [[] for _ in self.cdays]
+        if spans:
+            lo_m, hi_m = spans[0][0], spans[-1][1]
+            starts = [s for s, _ in spans]
+            n_days = len(spans)
+            to_min = _to_min
+            for b in booked:
+                s = to_min(b.start)
+                if s >= hi_m:
+                    continue
+                e = to_min(b.end, ceil=True)
+                if e <= lo_m:
+                    continue
+                k = bisect_right(starts, s) - 1
+                if k < 0:
+                    k = 0
+                while k < n_days and spans[k][0] < e:
+                    if spans[k][1] > s:
+                        per_day[k].append((b.chair_id, s, e))
+                    k += 1
+        n = len(self.chairs)
+        self.days = [_Day(cd, per_day[k], n, tz) for k, cd in enumerate(self.cdays)]
+        self.index = {d.day: k for k, d in enumerate(self.cdays)}
+
+    def allowed(self, kinds: frozenset[str]) -> list[int]:
+        return [c.id for c in self.chairs if not kinds or c.kind in kinds]
+
+    def key(
+        self,
+        day: _Day,
+        i: int,
+        minutes: int,
+        *,
+        ranking: str,
+        part_of_day: str,
+        anchor: int | None = None,
+    ) -> tuple:
+        """Return the sort key of a start (lower is better)."""
+        lm = day.local[i]
+        if ranking == "first_fit":
+            return (day.day, i)
+        wmax, wsum = day.measure(i, minutes)
+        new_peak = max(day.peak, wmax + 1)
+        # Long sessions go early (they can't fit later); short ones fill the emptiest gaps.
+        place = i // 60 if minutes >= LONG_MINUTES else wsum // minutes
+        same_time = abs(lm - anchor) // GRID_MINUTES if anchor is not None else 0
+        return (_pod_miss(part_of_day, lm), new_peak, same_time, wmax, place, day.day, i)
+
+    def best_chair(self, day: _Day, i: int, minutes: int, chairs: list[int], ranking: str) -> int:
+        if ranking == "first_fit":
+            return chairs[0]
+        # Keep beds and recliners for patients who need them, then fit tightly.
+        return min(
+            chairs,
+            key=lambda c: (self.kind[c] != "chair", day.fit_gap(c, i, minutes), c),
+        )
+
+    def ranked_singles(
+        self,
+        minutes: int,
+        lo: date,
+        hi: date,
+        kinds: frozenset[str],
+        part_of_day: str,
+        ranking: str,
+        anchor: int | None = None,
+    ) -> list[tuple[tuple, int, int, dict[int, int]]]:
+        """Return (key, day index, start offset, chair masks) for every feasible start."""
+        allowed = self.allowed(kinds)
+        out = []
+        for k, day in enumerate(self.days):
+            if not lo <= day.day <= hi:
+                continue
+            masks = day.chair_masks(minutes, allowed)
+            union = 0
+            for m in masks.values():
+                union |= m
+            while union:
+                low = union & -union
+                i = low.bit_length() - 1
+                union ^= low
+                key = self.key(
+                    day, i, minutes, ranking=ranking, part_of_day=part_of_day, anchor=anchor
+                )
+                out.append((key, k, i, masks))
+        out.sort(key=lambda r: r[0])
+        return out
+
+    def ranked_blocks(
+        self,
+        minutes: int,
+        block: int,
+        lo: date,
+        hi: date,
+        kinds: frozenset[str],
+        part_of_day: str,
+        ranking: str,
+        anchor: int | None = None,
+    ) -> list[tuple[tuple, int, int, list[tuple[int, int]]]]:
+        """Return (key, first day index, local minute, [(chair, offsets...)]) for blocks.
+
+        A block is `block` consecutive calendar days, all open, at the same local time
+        on the same chair.
+        """
+        allowed = self.allowed(kinds)
+        out = []
+        for k, first in enumerate(self.days):
+            if not lo <= first.day <= hi or k + block > len(self.days):
+                continue
+            run = self.days[k : k + block]
+            if (run[-1].day - first.day).days != block - 1:
+                continue  # a closed day inside the block
+            common: dict[int, set[int]] | None = None
+            offsets: list[dict[int, int]] = []
+            for day in run:
+                masks = day.chair_masks(minutes, allowed)
+                by_local = {day.local[i]: i for i in day.local}
+                offsets.append(by_local)
+                here = {
+                    cid: {lm for lm, i in by_local.items() if m >> i & 1}
+                    for cid, m in masks.items()
+                }
+                if common is None:
+                    common = here
+                else:
+                    common = {c: common[c] & here[c] for c in common if c in here}
+                if not common:
+                    break
+            if not common:
+                continue
+            for lm in sorted(set().union(*common.values())):
+                chairs_ok = [c for c in allowed if lm in common.get(c, ())]
+                keys = [
+                    self.key(
+                        day,
+                        offsets[j][lm],
+                        minutes,
+                        ranking=ranking,
+                        part_of_day=part_of_day,
+                        anchor=anchor,
+                    )
+                    for j, day in enumerate(run)
+                ]
+                key = (*max(keys)[:-2], first.day, lm) if ranking != "first_fit" else keys[0]
+                out.append((key, k, lm, [(c, 0) for c in chairs_ok]))
+        out.sort(key=lambda r: r[0])
+        return out
+
+
+def find_options(
+    *,
+    days: Sequence[ClinicDay],
+    chairs: Sequence[Chair],
+    booked: Sequence[Booked],
+    request: SlotRequest,
+    tz: tzinfo,
+    limit: int = 10,
+    ranking: str = "level",
+) -> list[Option]:
+    """Return up to `limit` feasible options, best first, one per distinct start.
+
+    Feasible = on the 15-min local grid, opens <= start <= last_start, end <= closes, chair
+    free for [start, end) (half-open), chair kind allowed, and at every instant of
+    [start, end) concurrency + 1 <= nurse capacity and <= number of chairs.
+    ranking="level": part_of_day first, then the lowest resulting day peak, then the lowest
+    concurrency inside the session, long sessions early and short ones in the emptiest
+    gaps, earlier date first among equals; chairs: plain chairs before beds/recliners (when
+    any kind will do), then the tightest fit. ranking="first_fit": earliest start, lowest
+    chair id. Empty list means nothing fits.
+    """
+    if request.minutes <= 0 or limit <= 0:
+        return []
+    eng = _Engine(days, chairs, booked, tz, request.earliest, request.latest)
+    ranked = eng.ranked_singles(
+        request.minutes,
+        request.earliest,
+        request.latest,
+        request.chair_kinds,
+        request.part_of_day,
+        ranking,
+    )
+    out = []
+    for _key, k, i, masks in ranked[:limit]:
+        day = eng.days[k]
+        free = [c for c in eng.allowed(request.chair_kinds) if masks.get(c, 0) >> i & 1]
+        chair = eng.best_chair(day, i, request.minutes, free, ranking)
+        out.append(day.option(chair, i, request.minutes, tz))
+    return out
+
+
+def plan_series(
+    *,
+    days: Sequence[ClinicDay],
+    chairs: Sequence[Chair],
+    booked: Sequence[Booked],
+    doses: Sequence[DoseRequest],
+    first_earliest: date,
+    first_latest: date,
+    tz: tzinfo,
+    chair_kinds: frozenset[str] = frozenset(),
+    part_of_day: str = "any",
+    limit: int = 3,
+    ranking: str = "level",
+) -> list[SeriesPlan]:
+    """Return up to `limit` consistent plans, best first.
+
+    Each dose lies inside its window relative to the ACTUAL date chosen for the first dose,
+    minimum gaps hold, blocks are consecutive open days at the same local time and chair,
+    and a plan's sessions count against each other's chairs and nurse capacity. Later doses
+    prefer the first dose's local time of day; plans are ranked by their highest day peak,
+    then how well they keep that time, then date.
+    """
+    if not doses or limit <= 0:
+        return []
+    horizon = max(d.offset_days + d.window_after + d.block_days for d in doses)
+    eng = _Engine(days, chairs, booked, tz, first_earliest, first_latest + timedelta(horizon))
+    first = doses[0]
+    firsts = _dose_candidates(
+        eng, eng.days, first, first_earliest, first_latest, chair_kinds, part_of_day, ranking
+    )
+    plans: list[tuple[tuple, SeriesPlan]] = []
+    for tried, cand in enumerate(firsts):
+        if len(plans) >= limit or tried >= limit * 4:
+            break
+        state = list(eng.days)
+        chosen = _commit(eng, state, first, cand)
+        anchor = cand[2]
+        score_peak = max(o.peak for o in chosen)
+        drift = 0
+        d0 = chosen[0].day
+        prev_last = chosen[-1].day
+        ok = True
+        for dose in doses[1:]:
+            target = d0 + timedelta(dose.offset_days)
+            lo = max(
+                target - timedelta(dose.window_before), prev_last + timedelta(dose.min_gap_days)
+            )
+            hi = target + timedelta(dose.window_after)
+            found = _dose_candidates(
+                eng, state, dose, lo, hi, chair_kinds, part_of_day, ranking, anchor, best_only=True
+            )
+            if not found:
+                ok = False
+                break
+            opts = _commit(eng, state, dose, found[0])
+            drift += abs(found[0][2] - anchor)
+            score_peak = max(score_peak, *(o.peak for o in opts))
+            chosen.extend(opts)
+            prev_last = opts[-1].day
+        if ok:
+            plans.append(((score_peak, drift, chosen[0].start), SeriesPlan(tuple(chosen))))
+    plans.sort(key=lambda p: p[0])
+    return [p for _, p in plans[:limit]]
+
+
+def _dose_candidates(
+    eng: _Engine,
+    state: list[_Day],
+    dose: DoseRequest,
+    lo: date,
+    hi: date,
+    kinds: frozenset[str],
+    part_of_day: str,
+    ranking: str,
+    anchor: int | None = None,
+    *,
+    best_only: bool = False,
+) -> list[tuple[tuple, int, int, int, list[int]]]:
+    """Return (key, day index, local minute, offset, chairs) candidates for one dose."""
+    saved = eng.days
+    eng.days = state
+    try:
+        if dose.block_days <= 1:
+            rows = eng.ranked_singles(dose.minutes, lo, hi, kinds, part_of_day, ranking, anchor)
+            if best_only:
+                rows = rows[:1]
+            allowed = eng.allowed(kinds)
+            return [
+                (key, k, state[k].local[i], i, [c for c in allowed if masks.get(c, 0) >> i & 1])
+                for key, k, i, masks in rows
+            ]
+        blocks = eng.ranked_blocks(
+            dose.minutes, dose.block_days, lo, hi, kinds, part_of_day, ranking, anchor
+        )
+        if best_only:
+            blocks = blocks[:1]
+        return [(key, k, lm, -1, [c for c, _ in chairs]) for key, k, lm, chairs in blocks]
+    finally:
+        eng.days = saved
+
+
+def _commit(eng: _Engine, state: list[_Day], dose: DoseRequest, cand: tuple) -> list[Option]:
+    """Book a candidate into the planning state; return its Options (one per day)."""
+    _key, k, lm, offset, chair_ids = cand
+    run = range(k, k + max(dose.block_days, 1))
+
+    def at(day: _Day) -> int:
+        # Singles know their offset; a block finds the same local time on each day.
+        return offset if offset >= 0 else next(i for i, m in day.local.items() if m == lm)
+
+    # One chair for the whole block: the best fit on its first day.
+    chair = eng.best_chair(state[k], at(state[k]), dose.minutes, chair_ids, "level")
+    out = []
+    for j in run:
+        day = state[j]
+        i = at(day)
+        out.append(day.option(chair, i, dose.minutes, eng.tz))
+        s = day.base + i
+        state[j] = day.with_session(eng.cdays[j], chair, s, s + dose.minutes, eng.tz)
+    return out
