@@ -22,6 +22,7 @@ from django.utils import timezone
 from clinic.audit import access_log
 from clinic.forms import DateOfBirthForm
 from clinic.models import Patient, PrivateLink
+from clinic.ratelimit import address_of, rate_limit_hit, too_many_requests
 
 _SESSION_KEY = "verified_links"
 
@@ -107,6 +108,13 @@ def _mark_verified(request: HttpRequest, link: PrivateLink) -> None:
     request.session[_SESSION_KEY] = [*verified[-9:], link.pk]
 
 
+def _dob_rate_limited(request: HttpRequest, link: PrivateLink) -> bool:
+    """Count a date-of-birth answer per address and per link; True when either is over."""
+    by_address = rate_limit_hit(scope="link-dob-address", ident=address_of(request))
+    by_link = rate_limit_hit(scope="link-dob-link", ident=str(link.pk))
+    return by_address or by_link
+
+
 def _error(request: HttpRequest, template: str, status: int) -> HttpResponse:
     return render(request, template, {}, status=status)
 
@@ -128,6 +136,8 @@ def link_gate(
     if link.is_locked(now):
         return _error(request, "clinic/link_locked.html", 429)
 
+    if request.method == "POST" and _dob_rate_limited(request, link):
+        return too_many_requests(request, scope="link-dob-address")
     form = DateOfBirthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if link_check_dob(link=link, date_of_birth=form.cleaned_data["date_of_birth"]):

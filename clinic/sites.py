@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 
 # A panel is a function (request) -> dict with "title", "template" and its context, or None.
 DashboardPanel = Callable[[HttpRequest], dict[str, Any] | None]
@@ -30,6 +31,38 @@ class ChairsideAdminSite(admin.AdminSite):
     site_title = "Chairside"
     index_title = "Today"
     index_template = "admin/chairside_index.html"
+    login_template = "admin/otp/login.html"
+
+    @property
+    def login_form(self):  # type: ignore[override]
+        # Imported late: the form module imports the admin, which imports this site.
+        from clinic.twofactor import StaffLoginForm
+
+        return StaffLoginForm
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Sign in; staff without an authenticator yet go on to set one up (when 2FA is on)."""
+        from clinic.twofactor import setup_redirect
+
+        if request.method == "GET" and (to_setup := setup_redirect(request)):
+            return to_setup
+        response = super().login(request, extra_context)
+        if request.method == "POST" and (to_setup := setup_redirect(request)):
+            return to_setup
+        return response
+
+    def get_urls(self):
+        from clinic import twofactor
+
+        return [
+            path("two-factor/setup/", twofactor.two_factor_setup_view, name="two_factor_setup"),
+            path(
+                "two-factor/backup-codes/",
+                self.admin_view(twofactor.backup_codes_view),
+                name="two_factor_backup_codes",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
