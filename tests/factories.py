@@ -128,3 +128,65 @@ def referral_form_data(**overrides) -> dict:
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+class ChairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "scheduling.Chair"
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Chair {n + 1}")
+    kind = "chair"
+    position = factory.Sequence(lambda n: n)
+
+
+def clinic_week(
+    *,
+    chairs: int = 4,
+    beds: int = 0,
+    nurses: int = 1,
+    opens: str = "07:30",
+    closes: str = "18:00",
+    last_start: str = "16:00",
+    weekdays: range = range(5),
+) -> list:
+    """Set up a clinic: chairs (then beds), the same hours and nurses every weekday."""
+    from datetime import time
+
+    from scheduling.models import Chair, NurseShift, OpeningHours
+
+    def t(value: str) -> time:
+        return time.fromisoformat(value)
+
+    made = [ChairFactory(name=f"Chair {i + 1}", position=i) for i in range(chairs)]
+    made += [
+        ChairFactory(name=f"Bed {i + 1}", kind=Chair.Kind.BED, position=chairs + i)
+        for i in range(beds)
+    ]
+    for weekday in weekdays:
+        OpeningHours.objects.update_or_create(
+            weekday=weekday,
+            defaults={"opens": t(opens), "closes": t(closes), "last_start": t(last_start)},
+        )
+        NurseShift.objects.create(weekday=weekday, starts=t(opens), ends=t(closes), nurses=nurses)
+    return made
+
+
+def ready_course(code: str = "ocrelizumab", start_after: date = date(2027, 1, 4), **kwargs):
+    """Return a course whose prerequisites are all recorded as met."""
+    from scheduling.courses import course_create
+
+    course = course_create(
+        patient=kwargs.pop("patient", None) or PatientFactory(),
+        therapy=therapy(code),
+        start_after=start_after,
+    )
+    course.prerequisites.update(met=True, met_on=start_after)
+    for key, value in kwargs.items():
+        setattr(course, key, value)
+    if kwargs:
+        course.save()
+    return course
