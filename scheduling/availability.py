@@ -344,8 +344,9 @@ class _Engine:
             return (day.day, i)
         wmax, wsum = day.measure(i, minutes)
         new_peak = max(day.peak, wmax + 1)
-        # Long sessions go early (they can't fit later); short ones fill the emptiest gaps.
-        place = i // 60 if minutes >= LONG_MINUTES else wsum // minutes
+        # Long sessions go early (they can't fit later); short ones fill the emptiest gaps,
+        # latest first, which leaves the mornings free for the long ones.
+        place = (i // 60,) if minutes >= LONG_MINUTES else (wsum // minutes, -i)
         same_time = abs(lm - anchor) // GRID_MINUTES if anchor is not None else 0
         return (_pod_miss(part_of_day, lm), new_peak, same_time, wmax, place, day.day, i)
 
