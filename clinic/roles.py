@@ -35,6 +35,21 @@ _SCHEDULING_READ = [
     "scheduling.view_visitcheck",
 ]
 
+# Questionnaires: coordinators only send them; clinical staff read the answers and flags;
+# nurses and on-call clinicians acknowledge flags; on-call clinicians keep the roster.
+_QUESTIONNAIRE_SEND = [
+    "intake.add_questionnairerequest",
+    "intake.view_questionnairerequest",
+    "intake.view_instrument",
+    "intake.view_oncallshift",
+]
+_QUESTIONNAIRE_CLINICAL = [
+    *_QUESTIONNAIRE_SEND,
+    "intake.view_questionnaireresponse",
+    "intake.view_flag",
+    "intake.acknowledge_flag",
+]
+
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
         *_READ_PATIENTS,
@@ -46,6 +61,7 @@ ROLES: dict[str, list[str]] = {
         "intake.change_referral_status",
         "intake.view_referraldocument",
         "intake.view_referraltransition",
+        *_QUESTIONNAIRE_SEND,
     ],
     NURSE: [
         *_READ_PATIENTS,
@@ -55,6 +71,7 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.run_session",
         "scheduling.change_visitcheck",
+        *_QUESTIONNAIRE_CLINICAL,
     ],
     ON_CALL_CLINICIAN: [
         *_READ_PATIENTS,
@@ -70,6 +87,10 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.override_prerequisites",
         "scheduling.change_courseprerequisite",
+        *_QUESTIONNAIRE_CLINICAL,
+        "intake.add_oncallshift",
+        "intake.change_oncallshift",
+        "intake.delete_oncallshift",
     ],
     SCHEDULER: [
         *_READ_PATIENTS,

@@ -264,3 +264,6 @@ def new_referrals_panel(request: HttpRequest) -> dict | None:
         "referrals": waiting.select_related("therapy").order_by("received_at")[:10],
         "count": waiting.count(),
     }
+
+
+from intake import questionnaire_admin  # noqa: E402, F401  (questionnaires, flags, on-call roster)

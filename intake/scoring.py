@@ -102,8 +102,12 @@ def condition_holds(
     context: Mapping,
 ) -> bool:
     """Evaluate one rule condition. Missing values never satisfy a comparison."""
-    kw = {"answers": answers, "scores": scores, "previous_scores": previous_scores,
-          "context": context}
+    kw = {
+        "answers": answers,
+        "scores": scores,
+        "previous_scores": previous_scores,
+        "context": context,
+    }
     if "all" in cond:
         return all(condition_holds(sub, **kw) for sub in cond["all"])
     if "any" in cond:

@@ -190,3 +190,45 @@ def ready_course(code: str = "ocrelizumab", start_after: date = date(2027, 1, 4)
     if kwargs:
         course.save()
     return course
+
+
+# --- Questionnaires, flags, on-call roster (intake) -------------------------------------------
+
+
+def instrument(code: str):
+    """Return the current version of an instrument loaded from intake/instruments/."""
+    from intake.models import Instrument
+
+    return Instrument.objects.get(code=code, is_current=True)
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _twelve_hours_later(shift):
+    from datetime import timedelta
+
+    return shift.starts_at + timedelta(hours=12)
+
+
+class OnCallShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.OnCallShift"
+
+    clinician = factory.SubFactory(UserFactory)
+    starts_at = factory.LazyFunction(_now)
+    ends_at = factory.LazyAttribute(_twelve_hours_later)
+    phone = "(555) 010-0300"
+
+
+def sent_check(patient=None, codes=("safety_check", "ms_symptoms", "phq9", "gad7"), **kwargs):
+    """Send a pre-visit check through the service; return (request, url)."""
+    from intake.questionnaires import questionnaire_send
+
+    return questionnaire_send(
+        patient=patient or PatientFactory(), instruments=list(codes), sent_by=None,
+        email=False, **kwargs,
+    )

@@ -73,9 +73,7 @@ def item_is_shown(item: dict[str, Any], answers: dict[str, Any]) -> bool:
     return answers.get(condition["item"]) == condition["equals"]
 
 
-def page_missing(
-    definition: dict[str, Any], page_index: int, answers: dict[str, Any]
-) -> list[str]:
+def page_missing(definition: dict[str, Any], page_index: int, answers: dict[str, Any]) -> list[str]:
     """Return the ids of required items on a page that have no answer."""
     page = definition["pages"][page_index]
     return [
@@ -158,8 +156,9 @@ def definition_check(definition: dict[str, Any], *, source: str = "definition") 
         rule_ids.add(rule["id"])
         if rule.get("level") not in LEVELS:
             fail(f"flag {rule['id']}: level must be urgent or review")
-        _check_condition(rule.get("when"), seen, score_ids, lambda m, r=rule: fail(
-            f"flag {r['id']}: {m}"))
+        _check_condition(
+            rule.get("when"), seen, score_ids, lambda m, r=rule: fail(f"flag {r['id']}: {m}")
+        )
 
 
 def _check_condition(cond: Any, item_ids: set[str], score_ids: set[str], fail) -> None:

@@ -1,0 +1,106 @@
+"""Forms built from an instrument page's items, and the staff forms for flags and sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import Patient
+from intake import instruments as defs
+from intake.models import Instrument
+
+
+class QuestionnairePageForm(forms.Form):
+    """One page of an instrument. Every field is optional here: whether a missing answer
+    blocks depends on the button (Next checks, Save and Back don't) and on show_if."""
+
+    def __init__(
+        self, *args: Any, definition: dict[str, Any], page: dict[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        self.page = page
+        self._values: dict[str, dict[str, Any]] = {}
+        for item in page["items"]:
+            self.fields[item["id"]] = self._field(item)
+
+    def _field(self, item: dict[str, Any]) -> forms.Field:
+        label = item["text"]
+        if item["type"] in {"choice", "scale"}:
+            choices = defs.item_choices(self.definition, item)
+            self._values[item["id"]] = {str(c["value"]): c["value"] for c in choices}
+            field = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[(str(c["value"]), c["label"]) for c in choices],
+                widget=forms.RadioSelect,
+            )
+            field.item_type = item["type"]
+            field.scale_labels = (item.get("min_label", ""), item.get("max_label", ""))
+            return field
+        if item["type"] == "date":
+            field = forms.DateField(
+                label=label,
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date", "class": "form-control w-auto"}),
+            )
+        else:
+            field = forms.CharField(
+                label=label,
+                required=False,
+                max_length=item.get("max_length", 2000),
+                widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+            )
+        field.item_type = item["type"]
+        return field
+
+    def answers(self) -> dict[str, Any]:
+        """Return the page's answers as stored values (choice values, ISO dates, text)."""
+        result: dict[str, Any] = {}
+        for name, raw in self.cleaned_data.items():
+            if raw in (None, ""):
+                continue
+            if name in self._values:
+                result[name] = self._values[name][raw]
+            elif hasattr(raw, "isoformat"):
+                result[name] = raw.isoformat()
+            else:
+                result[name] = raw.strip()
+        return result
+
+    def mark_missing(self, missing: list[str]) -> None:
+        for name in missing:
+            self.add_error(name, _("Answer this question to continue."))
+
+    @staticmethod
+    def initial_from(answers: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v if isinstance(v, str) else str(v)) for k, v in answers.items()}
+
+
+class QuestionnaireSendForm(forms.Form):
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.filter(merged_into__isnull=True),
+        help_text="The link goes to the patient's email address on file.",
+    )
+    instruments = forms.ModelMultipleChoiceField(
+        queryset=Instrument.objects.filter(is_current=True).order_by("position"),
+        widget=forms.CheckboxSelectMultiple,
+        label="Questionnaires",
+    )
+
+    def clean_patient(self) -> Patient:
+        patient = self.cleaned_data["patient"]
+        if not patient.email:
+            raise forms.ValidationError(
+                "This patient has no email address on file: add one on the patient page first."
+            )
+        return patient
+
+
+class FlagAcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Required: what was done (e.g. called the patient, infusion postponed).",
+    )

@@ -1,0 +1,389 @@
+"""Writes on questionnaires: send a pre-visit check, save a draft page, submit, flags.
+
+Flags are saved with their response in one transaction; the on-call email goes out only
+after that transaction commits, and a failed email is logged and never loses a flag.
+Nothing here puts health data in a log line, an email subject or an email body: emails
+carry a link only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from clinic.links import link_create, link_url
+from clinic.models import Patient, PrivateLink
+from intake import instruments as defs
+from intake.models import (
+    Flag,
+    FlagLevel,
+    FlagNotification,
+    Instrument,
+    QuestionnaireRequest,
+    QuestionnaireResponse,
+    Referral,
+    ReferralStatus,
+)
+from intake.oncall import next_on_call, on_call_at
+from intake.scoring import main_score, score_response
+
+logger = logging.getLogger(__name__)
+
+LINK_DAYS = 14
+ESCALATE_AFTER = timedelta(minutes=30)
+MAX_ESCALATION_LEVEL = 3
+
+
+class QuestionnaireError(Exception):
+    """A questionnaire action that can't be done; the message is safe to show."""
+
+
+class QuestionnaireIncomplete(QuestionnaireError):
+    """Required answers are missing; `step` is the first page (1-based) that needs them."""
+
+    def __init__(self, step: int, missing: list[str]):
+        super().__init__("Some questions still need an answer.")
+        self.step = step
+        self.missing = missing
+
+
+class FlagError(Exception):
+    """A flag action that can't be done; the message is for staff."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of a pre-visit check: which instrument, which of its pages."""
+
+    number: int
+    instrument: Instrument
+    page_index: int
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.instrument.definition
+
+    @property
+    def page(self) -> dict[str, Any]:
+        return self.definition["pages"][self.page_index]
+
+
+def request_steps(qreq: QuestionnaireRequest) -> list[Step]:
+    """Return every page of the check in order, numbered from 1."""
+    steps: list[Step] = []
+    for instrument in qreq.ordered_instruments():
+        for index in range(len(instrument.definition["pages"])):
+            steps.append(Step(len(steps) + 1, instrument, index))
+    return steps
+
+
+def draft_answers(qreq: QuestionnaireRequest, instrument: Instrument) -> dict[str, Any]:
+    return dict((qreq.draft or {}).get(str(instrument.pk), {}))
+
+
+# --- Send -----------------------------------------------------------------------------------
+
+
+def questionnaire_send(
+    *,
+    patient: Patient,
+    instruments: Sequence[Instrument | str],
+    sent_by: AbstractBaseUser | None,
+    due_at: datetime | None = None,
+    email: bool = True,
+) -> tuple[QuestionnaireRequest, str]:
+    """Create a pre-visit check with a private link; email the link to the patient.
+
+    `instruments` are Instrument rows or codes (codes take the current version). Returns the
+    check and its link URL (the raw token is in the URL only, never stored), so another app
+    can show or send it too, e.g. with a session reminder.
+    """
+    chosen = _resolve_instruments(instruments)
+    if not chosen:
+        raise QuestionnaireError("Choose at least one questionnaire to send.")
+    with transaction.atomic():
+        qreq = QuestionnaireRequest.objects.create(patient=patient, sent_by=sent_by, due_at=due_at)
+        qreq.instruments.set(chosen)
+        link, token = link_create(
+            patient=patient,
+            purpose=PrivateLink.Purpose.QUESTIONNAIRE,
+            days=LINK_DAYS,
+            target=qreq,
+        )
+        qreq.link = link
+        qreq.save(update_fields=["link"])
+        url = link_url(PrivateLink.Purpose.QUESTIONNAIRE, token)
+        if email and patient.email:
+            transaction.on_commit(lambda: _send_patient_email(qreq.pk, url))
+    logger.info("questionnaire request %s sent", qreq.pk)
+    return qreq, url
+
+
+def _resolve_instruments(instruments: Sequence[Instrument | str]) -> list[Instrument]:
+    chosen = []
+    for item in instruments:
+        if isinstance(item, Instrument):
+            chosen.append(item)
+        else:
+            found = Instrument.objects.filter(code=item, is_current=True).first()
+            if found is None:
+                raise QuestionnaireError(f"There is no current questionnaire called {item!r}.")
+            chosen.append(found)
+    return chosen
+
+
+def _send_patient_email(qreq_pk: int, url: str) -> None:
+    qreq = QuestionnaireRequest.objects.select_related("patient", "link").get(pk=qreq_pk)
+    try:
+        with translation.override(qreq.patient.preferred_language):
+            context = {"url": url, "expires_at": qreq.link.expires_at if qreq.link else None}
+            subject = render_to_string(
+                "intake/questionnaire/email/invite_subject.txt", context
+            ).strip()
+            body = render_to_string("intake/questionnaire/email/invite.txt", context)
+        EmailMessage(subject, body, None, [qreq.patient.email]).send()
+    except Exception:
+        logger.exception("questionnaire request %s: invitation email failed", qreq_pk)
+
+
+# --- Draft and submit -------------------------------------------------------------------------
+
+
+def questionnaire_save_page(
+    *, qreq: QuestionnaireRequest, step: Step, answers: dict[str, Any]
+) -> QuestionnaireRequest:
+    """Keep one page's answers in the server-side draft (required answers not enforced)."""
+    page_ids = {item["id"] for item in step.page["items"]}
+    with transaction.atomic():
+        locked = QuestionnaireRequest.objects.select_for_update().get(pk=qreq.pk)
+        if locked.status == QuestionnaireRequest.Status.SUBMITTED:
+            raise QuestionnaireError("These answers have already been sent.")
+        draft = dict(locked.draft or {})
+        key = str(step.instrument.pk)
+        current = {k: v for k, v in draft.get(key, {}).items() if k not in page_ids}
+        current.update({k: v for k, v in answers.items() if k in page_ids and v not in (None, "")})
+        draft[key] = defs.answers_clean(step.definition, current)
+        locked.draft = draft
+        locked.draft_saved_at = timezone.now()
+        locked.status = QuestionnaireRequest.Status.STARTED
+        locked.save(update_fields=["draft", "draft_saved_at", "status"])
+    qreq.draft, qreq.status = locked.draft, locked.status
+    return locked
+
+
+def questionnaire_check(qreq: QuestionnaireRequest) -> None:
+    """Re-validate every page; raise QuestionnaireIncomplete at the first with gaps."""
+    for step in request_steps(qreq):
+        missing = defs.page_missing(
+            step.definition, step.page_index, draft_answers(qreq, step.instrument)
+        )
+        if missing:
+            raise QuestionnaireIncomplete(step.number, missing)
+
+
+def questionnaire_submit(
+    *, qreq: QuestionnaireRequest, now: datetime | None = None
+) -> list[QuestionnaireResponse]:
+    """Score every instrument, save responses and flags in one transaction, close the link.
+
+    Urgent flags are emailed to whoever is on call at submit time after the commit.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = QuestionnaireRequest.objects.select_for_update().get(pk=qreq.pk)
+        if locked.status == QuestionnaireRequest.Status.SUBMITTED:
+            raise QuestionnaireError("These answers have already been sent.")
+        questionnaire_check(locked)
+        context = patient_context(locked.patient)
+        responses = []
+        urgent: list[int] = []
+        for instrument in locked.ordered_instruments():
+            definition = instrument.definition
+            answers = defs.answers_clean(definition, draft_answers(locked, instrument))
+            result = score_response(
+                definition,
+                answers,
+                previous_scores=_previous_scores(locked.patient, instrument, before=now),
+                context=context,
+            )
+            main = main_score(definition)
+            response = QuestionnaireResponse.objects.create(
+                request=locked,
+                patient=locked.patient,
+                instrument=instrument,
+                answers=answers,
+                scores=result.scores,
+                bands={k: v for k, v in result.bands.items() if v},
+                main_score=result.scores.get(main) if main else None,
+                main_band=(result.bands.get(main) or "") if main else "",
+                context=context,
+                submitted_at=now,
+            )
+            responses.append(response)
+            for hit in result.flags:
+                flag = Flag.objects.create(
+                    response=response,
+                    patient=locked.patient,
+                    rule=hit.rule,
+                    label=hit.label,
+                    level=hit.level,
+                    raised_at=now,
+                )
+                if flag.level == FlagLevel.URGENT:
+                    urgent.append(flag.pk)
+        locked.status = QuestionnaireRequest.Status.SUBMITTED
+        locked.submitted_at = now
+        locked.draft = {}
+        locked.save(update_fields=["status", "submitted_at", "draft"])
+        if locked.link_id:
+            PrivateLink.objects.filter(pk=locked.link_id, used_at__isnull=True).update(used_at=now)
+        if urgent:
+            transaction.on_commit(lambda: flags_notify(flag_ids=urgent, at=now))
+    logger.info("questionnaire request %s submitted", locked.pk)
+    return responses
+
+
+def patient_context(patient: Patient) -> dict[str, Any]:
+    """Return the facts flag rules may use: the therapies on the patient's accepted referrals."""
+    codes = (
+        Referral.objects.filter(patient=patient, status=ReferralStatus.ACCEPTED)
+        .values_list("therapy__code", flat=True)
+        .distinct()
+    )
+    return {"therapies": sorted(codes)}
+
+
+def _previous_scores(
+    patient: Patient, instrument: Instrument, *, before: datetime
+) -> dict[str, Any] | None:
+    previous = (
+        QuestionnaireResponse.objects.filter(
+            patient=patient, instrument__code=instrument.code, submitted_at__lte=before
+        )
+        .order_by("-submitted_at", "-pk")
+        .values_list("scores", flat=True)
+        .first()
+    )
+    return previous
+
+
+# --- Flag notices, escalation, acknowledgement ------------------------------------------------
+
+
+def _flag_admin_url(flag_id: int) -> str:
+    return settings.SITE_URL + reverse("admin:intake_flag_change", args=[flag_id])
+
+
+def _emails(shifts: Iterable[Any]) -> list[str]:
+    return list(dict.fromkeys(s.clinician.email for s in shifts if s.clinician.email))
+
+
+def _send_flag_email(*, flag_ids: list[int], to: list[str], cc: list[str], level: int) -> bool:
+    """Send one notice carrying admin links only; return whether it was handed to the server."""
+    context = {"urls": [_flag_admin_url(pk) for pk in flag_ids], "level": level}
+    subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context).strip()
+    body = render_to_string("intake/questionnaire/email/flag.txt", context)
+    try:
+        EmailMessage(subject, body, None, to, cc=cc).send()
+    except Exception:
+        logger.exception("flag notice failed for flags %s (level %s)", flag_ids, level)
+        return False
+    return True
+
+
+def flags_notify(*, flag_ids: list[int], at: datetime) -> None:
+    """Email urgent flags to whoever is on call at `at`; ON_CALL_EMAIL is copy and fallback."""
+    fallback = settings.ON_CALL_EMAIL
+    to = _emails(on_call_at(at)) or [fallback]
+    cc = [fallback] if fallback not in to else []
+    delivered = _send_flag_email(flag_ids=flag_ids, to=to, cc=cc, level=0)
+    for pk in flag_ids:
+        try:
+            FlagNotification.objects.create(
+                flag_id=pk,
+                level=0,
+                sent_at=at,
+                recipients="\n".join(to + cc),
+                delivered=delivered,
+            )
+        except IntegrityError:
+            logger.warning("flag %s: first notice recorded twice", pk)
+
+
+def flags_escalate(*, now: datetime) -> int:
+    """Re-send urgent flags unacknowledged for 30 minutes per level; return notices sent.
+
+    Level n is due `n * ESCALATE_AFTER` after the flag was raised and goes to the fallback
+    address and the next person on call. Each level is sent at most once per flag: the
+    FlagNotification row (unique per flag and level) is written before the email.
+    """
+    candidates = Flag.objects.filter(
+        level=FlagLevel.URGENT,
+        acknowledged_at__isnull=True,
+        escalation_level__lt=MAX_ESCALATION_LEVEL,
+        raised_at__lte=now - ESCALATE_AFTER,
+    ).order_by("raised_at", "pk")
+    sent = 0
+    for candidate in candidates:
+        level = candidate.escalation_level + 1
+        if candidate.raised_at + level * ESCALATE_AFTER > now:
+            continue
+        try:
+            with transaction.atomic():
+                flag = Flag.objects.select_for_update().get(pk=candidate.pk)
+                if flag.acknowledged_at is not None or flag.escalation_level >= level:
+                    continue
+                current = on_call_at(now)
+                upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
+                to = list(
+                    dict.fromkeys(
+                        [settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]
+                    )
+                )
+                notice = FlagNotification.objects.create(
+                    flag=flag, level=level, sent_at=now, recipients="\n".join(to)
+                )
+                flag.escalation_level = level
+                flag.save(update_fields=["escalation_level"])
+        except IntegrityError:
+            # Another escalate_flags run recorded this level first.
+            continue
+        notice.delivered = _send_flag_email(flag_ids=[flag.pk], to=to, cc=[], level=level)
+        notice.save(update_fields=["delivered"])
+        logger.info("flag %s escalated to level %s", flag.pk, level)
+        sent += 1
+    return sent
+
+
+def flag_acknowledge(
+    *, flag: Flag, by: AbstractBaseUser, note: str, now: datetime | None = None
+) -> Flag:
+    """Close a flag with a note, recording who and when. A closed flag can't be closed again."""
+    note = (note or "").strip()
+    if not note:
+        raise FlagError("Write a note saying what was done before acknowledging the flag.")
+    with transaction.atomic():
+        locked = Flag.objects.select_for_update().get(pk=flag.pk)
+        if locked.acknowledged_at is not None:
+            raise FlagError(
+                f"Flag #{locked.pk} was already acknowledged by {locked.acknowledged_by} "
+                f"at {timezone.localtime(locked.acknowledged_at):%Y-%m-%d %H:%M}."
+            )
+        locked.acknowledged_at = now or timezone.now()
+        locked.acknowledged_by = by
+        locked.acknowledgement_note = note
+        locked._change_reason = "acknowledged"
+        locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+    logger.info("flag %s acknowledged", locked.pk)
+    return locked
