@@ -527,7 +527,7 @@ def plan_series(
         if len(plans) >= limit or tried >= limit * 4:
             break
         state = list(eng.days)
-        chosen = _commit(eng, state, first, cand)
+        chosen = _commit(eng, state, first, cand, ranking)
         anchor = cand[2]
         score_peak = max(o.peak for o in chosen)
         drift = 0
@@ -546,7 +546,7 @@ def plan_series(
             if not found:
                 ok = False
                 break
-            opts = _commit(eng, state, dose, found[0])
+            opts = _commit(eng, state, dose, found[0], ranking)
             drift += abs(found[0][2] - anchor)
             score_peak = max(score_peak, *(o.peak for o in opts))
             chosen.extend(opts)
@@ -593,7 +593,9 @@ def _dose_candidates(
         eng.days = saved
 
 
-def _commit(eng: _Engine, state: list[_Day], dose: DoseRequest, cand: tuple) -> list[Option]:
+def _commit(
+    eng: _Engine, state: list[_Day], dose: DoseRequest, cand: tuple, ranking: str
+) -> list[Option]:
     """Book a candidate into the planning state; return its Options (one per day)."""
     _key, k, lm, offset, chair_ids = cand
     run = range(k, k + max(dose.block_days, 1))
@@ -603,7 +605,7 @@ def _commit(eng: _Engine, state: list[_Day], dose: DoseRequest, cand: tuple) -> 
         return offset if offset >= 0 else next(i for i, m in day.local.items() if m == lm)
 
     # One chair for the whole block: the best fit on its first day.
-    chair = eng.best_chair(state[k], at(state[k]), dose.minutes, chair_ids, "level")
+    chair = eng.best_chair(state[k], at(state[k]), dose.minutes, chair_ids, ranking)
     out = []
     for j in run:
         day = state[j]
