@@ -228,7 +228,7 @@ def sent_check(patient=None, codes=("safety_check", "ms_symptoms", "phq9", "gad7
     """Send a pre-visit check through the service; return (request, url)."""
     from intake.questionnaires import questionnaire_send
 
+    kwargs.setdefault("email", False)
     return questionnaire_send(
-        patient=patient or PatientFactory(), instruments=list(codes), sent_by=None,
-        email=False, **kwargs,
+        patient=patient or PatientFactory(), instruments=list(codes), sent_by=None, **kwargs
     )
