@@ -1,0 +1,97 @@
+"""The day board shows chairs, sessions by status and nurse load in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduling.board import board_build
+from scheduling.models import Session
+from tests.factories import clinic_week, ready_course
+
+pytestmark = pytest.mark.django_db
+NY = ZoneInfo("America/New_York")
+MONDAY = date(2027, 1, 4)
+BOARD = "/admin/scheduling/session/board/"
+
+
+def _fill(chairs, count: int, day: date = MONDAY) -> None:
+    """Insert sessions directly (test set-up only), spread over chairs and the morning."""
+    rows = []
+    for index in range(count):
+        course = ready_course()
+        start = datetime.combine(day, time(8), tzinfo=NY) + timedelta(minutes=15 * (index // 4))
+        rows.append(
+            Session(
+                course=course,
+                dose=course.doses.get(sequence=1),
+                chair=chairs[index % len(chairs)],
+                start=start,
+                end=start + timedelta(minutes=60),
+                status="booked",
+            )
+        )
+    Session.objects.bulk_create(rows)
+
+
+def test_the_board_places_each_session_by_slot_and_counts_nurse_load():
+    chairs = clinic_week(chairs=2, nurses=1)
+    course = ready_course()
+    start = datetime.combine(MONDAY, time(9), tzinfo=NY)
+    Session.objects.create(
+        course=course,
+        dose=course.doses.get(sequence=1),
+        chair=chairs[1],
+        start=start,
+        end=start + timedelta(hours=4),
+        status="in_chair",
+    )
+    board = board_build(MONDAY)
+    assert board.slots == 42  # 07:30 to 18:00
+    (block,) = board.rows[1].blocks
+    assert (block.start_slot, block.span) == (7, 16)
+    assert board.load[6].sessions == 1 and board.load[6].capacity == 4
+    assert board.load[5].sessions == 0
+
+
+def test_the_board_page_renders_with_status_classes_and_day_links(client, nurse):
+    chairs = clinic_week(chairs=2)
+    _fill(chairs, 3)
+    client.force_login(nurse)
+    response = client.get(BOARD, {"day": "2027-01-04"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "status-booked" in html and "bs-3 bw-4" in html
+    assert "?day=2027-01-03" in html and "?day=2027-01-05" in html
+    assert 'style="' not in html.split("<body")[1].split("</body>")[0].replace(
+        'style="display', ""
+    )  # no inline styles of ours
+
+
+@pytest.mark.parametrize("count", [4, 40])
+def test_the_board_renders_in_a_fixed_number_of_queries(
+    client, nurse, count, django_assert_max_num_queries
+):
+    chairs = clinic_week(chairs=12, nurses=3)
+    _fill(chairs, count)
+    client.force_login(nurse)
+    with django_assert_max_num_queries(15):
+        assert client.get(BOARD, {"day": "2027-01-04"}).status_code == 200
+
+
+def test_someone_without_scheduling_access_cannot_see_the_board(client, coordinator):
+    client.force_login(coordinator)
+    assert client.get(BOARD).status_code == 403
+
+
+def test_the_dashboard_lists_today_sessions(client, nurse):
+    chairs = clinic_week(chairs=2, weekdays=range(7))
+    from django.utils import timezone
+
+    _fill(chairs, 2, day=timezone.localdate(timezone=NY))
+    client.force_login(nurse)
+    html = client.get("/admin/").content.decode()
+    assert "Today&#x27;s sessions" in html and "Open the day board" in html
+    assert html.count("status-booked") == 2
