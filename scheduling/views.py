@@ -1,0 +1,169 @@
+"""Patients manage their sessions from a private link: see, confirm, cancel, reschedule, ICS."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.links import link_gate
+from clinic.models import ClinicSettings, PrivateLink
+from scheduling import booking, selectors
+from scheduling.calendar import session_ics
+from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
+from scheduling.models import Chair, Session, SessionStatus
+
+UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
+
+
+def _local(instant) -> str:
+    local = instant.astimezone(selectors.clinic_tz())
+    return date_format(local, "DATETIME_FORMAT")
+
+
+def _session_from_link(
+    request: HttpRequest, token: str, pk: int
+) -> tuple[PrivateLink, Session] | HttpResponse:
+    """Return the link and one of its patient's sessions, or the gate's response instead."""
+    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
+    if isinstance(gate, HttpResponse):
+        return gate
+    session = (
+        Session.objects.filter(pk=pk, course__patient=gate.patient)
+        .select_related("dose__step", "dose__course", "course", "chair")
+        .first()
+    )
+    if session is None:
+        raise Http404
+    return gate, session
+
+
+def manage_view(request: HttpRequest, token: str) -> HttpResponse:
+    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
+    if isinstance(gate, HttpResponse):
+        return gate
+    now = timezone.now()
+    sessions = (
+        Session.objects.filter(course__patient=gate.patient, status__in=UPCOMING, end__gt=now)
+        .select_related("chair")
+        .order_by("start")
+    )
+    rows = [
+        {
+            "session": s,
+            "when": _local(s.start),
+            "until": _local(s.end)[-5:],
+            "changeable": s.status == SessionStatus.BOOKED
+            and s.start - now >= booking.PATIENT_CUTOFF,
+        }
+        for s in sessions
+    ]
+    return render(
+        request,
+        "scheduling/manage.html",
+        {
+            "token": token,
+            "rows": rows,
+            "clinic": ClinicSettings.load(),
+            "patient_name": gate.patient.preferred_name or gate.patient.legal_given_name,
+        },
+    )
+
+
+@require_POST
+def session_confirm_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    found = _session_from_link(request, token, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    _link, session = found
+    try:
+        booking.session_confirm(session=session)
+    except booking.BookingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Thank you: your attendance is confirmed."))
+    return redirect("scheduling:manage", token=token)
+
+
+def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    found = _session_from_link(request, token, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    _link, session = found
+    form = PatientCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"] or "Cancelled by the patient"
+        try:
+            booking.session_cancel(session=session, reason=f"Patient: {reason}", by_patient=True)
+        except booking.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Your appointment is cancelled. The clinic will contact you to find a new time."),
+            )
+        return redirect("scheduling:manage", token=token)
+    return render(
+        request,
+        "scheduling/cancel.html",
+        {
+            "token": token,
+            "session": session,
+            "when": _local(session.start),
+            "form": form,
+            "clinic": ClinicSettings.load(),
+        },
+    )
+
+
+def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    found = _session_from_link(request, token, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    _link, session = found
+    options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=8)
+    choices = [(encode_pick(o.chair_id, o.start), _local(o.start)) for o in options]
+    form = PickForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
+        try:
+            booking.session_move(
+                session=session, chair=Chair.objects.get(pk=chair_id), start=start, by_patient=True
+            )
+        except booking.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Your appointment is now on %(when)s.") % {"when": _local(start)}
+            )
+            return redirect("scheduling:manage", token=token)
+    return render(
+        request,
+        "scheduling/reschedule.html",
+        {
+            "token": token,
+            "session": session,
+            "when": _local(session.start),
+            "form": form,
+            "clinic": ClinicSettings.load(),
+            "too_late": session.start - timezone.now() < booking.PATIENT_CUTOFF,
+        },
+    )
+
+
+def session_ics_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    found = _session_from_link(request, token, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    link, session = found
+    body = session_ics(
+        session=session, clinic=ClinicSettings.load(), language=link.patient.preferred_language
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
