@@ -1,0 +1,119 @@
+"""Demo clinic: 12 chairs (2 beds), 07:30–18:00 Mon–Fri, 3 nurses at peak, booked courses.
+
+Fake people only. Safe to run twice: each part checks whether it is already there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic.models import Patient, Therapy
+from scheduling import booking
+from scheduling.courses import course_create
+from scheduling.models import (
+    Chair,
+    ClosedDate,
+    NurseShift,
+    OpeningHours,
+    PlannedDose,
+    Session,
+    TreatmentCourse,
+)
+from scheduling.selectors import clinic_tz
+
+# Extra fake patients so the day board has a realistic load (not from referrals).
+DEMO_COURSES = [
+    ("Alpha", "Sampleperson", "natalizumab"),
+    ("Bravo", "Testcase", "natalizumab"),
+    ("Charlie", "Fakerson", "ocrelizumab"),
+    ("Delta", "Mockdata", "natalizumab"),
+    ("Echo", "Placeholder", "ublituximab"),
+    ("Foxtrot", "Dummyname", "natalizumab"),
+    ("Golf", "Notaperson", "ocrelizumab"),
+    ("Hotel", "Examplecase", "methylprednisolone"),
+]
+
+
+def _setup_clinic(stdout) -> None:
+    if Chair.objects.exists():
+        return
+    for number in range(1, 11):
+        Chair.objects.create(name=f"Chair {number}", kind=Chair.Kind.CHAIR, position=number)
+    for number in (1, 2):
+        Chair.objects.create(name=f"Bed {number}", kind=Chair.Kind.BED, position=10 + number)
+    for weekday in range(5):
+        # Last start 16:30: a one-hour visit still ends well before 18:00 closing; the
+        # engine also refuses any session that would end after closing.
+        OpeningHours.objects.create(
+            weekday=weekday, opens=time(7, 30), closes=time(18), last_start=time(16, 30)
+        )
+        NurseShift.objects.create(weekday=weekday, starts=time(7, 30), ends=time(18), nurses=2)
+        NurseShift.objects.create(weekday=weekday, starts=time(9), ends=time(15), nurses=1)
+    today = timezone.localdate()
+    for month, day, reason in [
+        (1, 1, "New Year's Day"),
+        (7, 4, "Independence Day"),
+        (12, 25, "Christmas Day"),
+    ]:
+        for year in (today.year, today.year + 1):
+            ClosedDate.objects.get_or_create(
+                day=date(year, month, day), defaults={"reason": reason}
+            )
+    stdout.write("Created the demo clinic: 12 chairs (2 beds), Mon–Fri 07:30–18:00.")
+
+
+def _demo_courses() -> None:
+    if Patient.objects.filter(email__endswith="@course.demo.chairside.example").exists():
+        return
+    start = timezone.localdate() + timedelta(days=1)
+    for index, (given, family, code) in enumerate(DEMO_COURSES):
+        patient = Patient.objects.create(
+            legal_given_name=given,
+            legal_family_name=family,
+            date_of_birth=date(1965 + index * 3, 1 + index, 10 + index),
+            email=f"{given.lower()}@course.demo.chairside.example",
+            phone=f"(555) 010-02{index:02d}",
+        )
+        course_create(patient=patient, therapy=Therapy.objects.get(code=code), start_after=start)
+
+
+def _book(stdout) -> None:
+    if Session.objects.exists():
+        return
+    scheduler = get_user_model().objects.filter(username="scheduler").first()
+    courses = TreatmentCourse.objects.select_related("therapy").order_by("pk")
+    booked = 0
+    for index, course in enumerate(courses):
+        if index == 0:
+            continue  # left with prerequisites outstanding, to show the override
+        course.prerequisites.update(met=True, met_on=timezone.localdate())
+        planned = list(
+            PlannedDose.objects.filter(course=course)
+            .select_related("step", "course")
+            .order_by("sequence")
+        )
+        doses = planned[:2]
+        # Keep a block of consecutive days whole (IV methylprednisolone, Lemtrada).
+        while (
+            len(doses) < len(planned)
+            and doses[-1].block is not None
+            and (planned[len(doses)].block == doses[-1].block)
+        ):
+            doses.append(planned[len(doses)])
+        plans = booking.course_plans(doses=doses)
+        if not plans:
+            continue
+        try:
+            booked += len(booking.course_book(choices=plans[0], by=scheduler))
+        except booking.BookingError as exc:  # pragma: no cover - demo only
+            stdout.write(f"demo course {course.pk}: {exc}")
+    stdout.write(f"Booked {booked} demo sessions (clinic time zone {clinic_tz()}).")
+
+
+def seed(stdout) -> None:
+    _setup_clinic(stdout)
+    _demo_courses()
+    _book(stdout)
