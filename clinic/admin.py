@@ -20,6 +20,7 @@ from clinic.models import (
     TherapyStep,
 )
 from clinic.services import MergeError, patient_merge
+from intake.questionnaire_admin import PatientResponseInline
 
 
 class PatientAdminForm(forms.ModelForm):
@@ -79,6 +80,7 @@ class PatientAdmin(SimpleHistoryAdmin):
     list_select_related = ["merged_into"]
     readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
     actions = ["merge_patients"]
+    inlines = [PatientResponseInline]
     fieldsets = [
         (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
         (

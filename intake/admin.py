@@ -266,4 +266,5 @@ def new_referrals_panel(request: HttpRequest) -> dict | None:
     }
 
 
-from intake import questionnaire_admin  # noqa: E402, F401  (questionnaires, flags, on-call roster)
+# Questionnaires, flags and the on-call roster register from their own modules.
+from intake import flag_admin, oncall_admin, questionnaire_admin  # noqa: E402, F401

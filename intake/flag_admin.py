@@ -1,0 +1,195 @@
+"""Staff side of flags: the open-flags inbox, acknowledging with a note, notices sent."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from clinic.audit import access_log
+from clinic.sites import dashboard_panel
+from intake.models import Flag, FlagLevel, FlagNotification
+from intake.questionnaire_admin import ReadOnlyHistoryAdmin
+from intake.questionnaire_forms import FlagAcknowledgeForm
+from intake.questionnaires import FlagError, flag_acknowledge
+
+ACK_PERM = "intake.acknowledge_flag"
+
+
+class FlagOpenFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("acknowledged", "Acknowledged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(acknowledged_at__isnull=True)
+        if self.value() == "acknowledged":
+            return queryset.filter(acknowledged_at__isnull=False)
+        return queryset
+
+
+class FlagNotificationInline(admin.TabularInline):
+    model = FlagNotification
+    extra = 0
+    can_delete = False
+    fields = ["level", "sent_at", "recipients", "delivered"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyHistoryAdmin):
+    list_display = [
+        "level",
+        "label",
+        "patient",
+        "raised_at",
+        "state",
+        "acknowledged_by",
+        "escalation_level",
+    ]
+    list_filter = ["level", FlagOpenFilter, "rule", "response__instrument__code"]
+    search_fields = [
+        "patient__record_number",
+        "patient__legal_family_name",
+        "patient__legal_given_name",
+    ]
+    list_select_related = ["patient", "acknowledged_by"]
+    ordering = ["priority", "raised_at"]
+    fields = [
+        "level",
+        "label",
+        "rule",
+        "patient",
+        "response_link",
+        "raised_at",
+        "escalation_level",
+        "acknowledged_at",
+        "acknowledged_by",
+        "acknowledgement_note",
+    ]
+    readonly_fields = fields
+    inlines = [FlagNotificationInline]
+    actions = ["acknowledge_selected"]
+    change_form_template = "admin/intake/flag/change_form.html"
+
+    @admin.display(description="State", ordering="acknowledged_at")
+    def state(self, obj: Flag) -> str:
+        return "Open" if obj.is_open else "Acknowledged"
+
+    @admin.display(description="Response")
+    def response_link(self, obj: Flag) -> str:
+        url = reverse("admin:intake_questionnaireresponse_change", args=[obj.response_id])
+        return format_html('<a href="{}">Response #{}</a>', url, obj.response_id)
+
+    def has_acknowledge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ACK_PERM)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/acknowledge/",
+                self.admin_site.admin_view(self.acknowledge_view),
+                name="intake_flag_acknowledge",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
+            access_log(request, obj)
+            extra_context["can_acknowledge"] = obj.is_open and self.has_acknowledge_permission(
+                request
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_acknowledge_permission(request):
+            raise PermissionDenied
+        flag = get_object_or_404(Flag.objects.select_related("patient"), pk=pk)
+        change_url = reverse("admin:intake_flag_change", args=[pk])
+        form = FlagAcknowledgeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                flag_acknowledge(flag=flag, by=request.user, note=form.cleaned_data["note"])
+            except FlagError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"{flag} acknowledged.", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        if not flag.is_open:
+            self.message_user(request, f"{flag} is already acknowledged.", messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/intake/flag/acknowledge.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "flags": [flag],
+                "form": form,
+                "title": f"Acknowledge {flag}",
+            },
+        )
+
+    @admin.action(
+        description="Acknowledge selected flags (with a note)", permissions=["acknowledge"]
+    )
+    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Flag]):
+        form = FlagAcknowledgeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done, refused = 0, []
+            for flag in queryset:
+                try:
+                    flag_acknowledge(flag=flag, by=request.user, note=form.cleaned_data["note"])
+                    done += 1
+                except FlagError:
+                    refused.append(f"#{flag.pk}")
+            if done:
+                self.message_user(request, f"{done} flag(s) acknowledged.", messages.SUCCESS)
+            if refused:
+                self.message_user(
+                    request, f"Already acknowledged: {', '.join(refused)}.", messages.WARNING
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/intake/flag/acknowledge.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "flags": list(queryset.select_related("patient")),
+                "form": form,
+                "action": "acknowledge_selected",
+                "title": "Acknowledge flags",
+            },
+        )
+
+
+@dashboard_panel(order=10)
+def open_flags_panel(request: HttpRequest) -> dict | None:
+    if not request.user.has_perm("intake.view_flag"):
+        return None
+    open_flags = Flag.objects.filter(acknowledged_at__isnull=True)
+    return {
+        "id": "flags",
+        "title": "Open flags",
+        "template": "admin/intake/open_flags_panel.html",
+        "flags": open_flags.select_related("patient").order_by("priority", "raised_at")[:15],
+        "count": open_flags.count(),
+        "urgent_count": open_flags.filter(level=FlagLevel.URGENT).count(),
+    }
