@@ -81,3 +81,76 @@ def seed(stdout) -> None:
 
 
 __all__ = ["ReferralStatus", "seed"]
+
+
+# --- Demo questionnaires, flags and on-call roster (fake people only) ---------------------------
+
+_seed_referrals = seed
+
+
+def _demo_answers(*, item9: int = 0, fatigue: int = 3, new_neuro: int = 0) -> dict:
+    answers = {
+        "fever_infection": 0, "antibiotics": 0, "vaccine": 0, "pregnant": 9,
+        "reaction_last": 0, "new_neuro": new_neuro, "new_symptom": 0,
+        **{f"phq9_{i}": 1 for i in range(1, 9)}, "phq9_9": item9,
+        **{f"gad7_{i}": 1 for i in range(1, 8)},
+    }
+    for domain in ["motor", "sensory", "visual", "cognitive", "emotional", "bladder_bowel"]:
+        answers |= {f"{domain}_severity": 2, f"{domain}_change": "same"}
+    return answers | {"fatigue_severity": fatigue, "fatigue_change": "same"}
+
+
+def seed_questionnaires(stdout) -> None:
+    """Send and answer a few pre-visit checks for accepted demo patients; roster the on-call."""
+    from intake.models import OnCallShift, QuestionnaireRequest
+    from intake.questionnaires import (
+        questionnaire_save_page,
+        questionnaire_send,
+        questionnaire_submit,
+        request_steps,
+    )
+
+    User = get_user_model()
+    oncall = User.objects.filter(username="oncall").first()
+    if oncall is not None and not OnCallShift.objects.exists():
+        today = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
+        for day in range(-1, 7):
+            # Day shifts only, so the roster page shows its overnight gaps.
+            OnCallShift.objects.create(
+                clinician=oncall, starts_at=today + timedelta(days=day),
+                ends_at=today + timedelta(days=day, hours=12), phone="(555) 010-0300",
+            )
+    if QuestionnaireRequest.objects.exists():
+        return
+    patients = [
+        r.patient
+        for r in Referral.objects.filter(status=ReferralStatus.ACCEPTED, patient__isnull=False)
+        .select_related("patient").order_by("pk")
+    ]
+    codes = ["safety_check", "ms_symptoms", "phq9", "gad7"]
+    now = timezone.now()
+    plans = [
+        # (answers a month ago, answers today)
+        (_demo_answers(fatigue=2), _demo_answers(fatigue=6)),  # fatigue worse by 4: urgent
+        (None, _demo_answers(new_neuro=1)),  # on natalizumab: possible PML, urgent
+        (_demo_answers(), _demo_answers(item9=1)),  # PHQ-9 item 9: urgent
+    ]
+    sent = 0
+    for patient, (earlier, latest) in zip(patients, plans, strict=False):
+        for answers, when in ((earlier, now - timedelta(days=30)), (latest, now)):
+            if answers is None:
+                continue
+            qreq, _url = questionnaire_send(patient=patient, instruments=codes, sent_by=None,
+                                            email=False)
+            for step in request_steps(qreq):
+                questionnaire_save_page(qreq=qreq, step=step, answers=answers)
+            questionnaire_submit(qreq=qreq, now=when)
+            sent += 1
+    if patients:
+        questionnaire_send(patient=patients[0], instruments=codes, sent_by=None, email=False)
+    stdout.write(f"Created {sent} demo questionnaire responses and an on-call roster.")
+
+
+def seed(stdout) -> None:  # extends the referral seed above
+    _seed_referrals(stdout)
+    seed_questionnaires(stdout)
