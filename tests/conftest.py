@@ -7,11 +7,31 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from clinic import roles
 from tests.factories import UserFactory
 
 REQUIRE_POSTGRES = os.environ.get("CHAIRSIDE_REQUIRE_POSTGRES") == "1"
+
+# Hypothesis: `make test` runs a few hundred fuzz examples in total, CI (HYPOTHESIS_PROFILE=ci,
+# exported by .ci/run) at least 5,000. Fuzz tests scale their share with `fuzz_examples()`
+# (tests/fuzz_strategies.py). Django's test fixtures are function-scoped on purpose: each
+# example counts rows before and after itself.
+_FUZZ_HEALTH = [
+    HealthCheck.function_scoped_fixture,
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.large_base_example,
+]
+hypothesis_settings.register_profile(
+    "default", max_examples=50, deadline=None, suppress_health_check=_FUZZ_HEALTH
+)
+hypothesis_settings.register_profile(
+    "ci", max_examples=800, deadline=None, suppress_health_check=_FUZZ_HEALTH, print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(config, items):
