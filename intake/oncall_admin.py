@@ -60,5 +60,5 @@ def on_call_panel(request: HttpRequest) -> dict | None:
         "title": "On call",
         "template": "admin/intake/on_call_panel.html",
         "now": current,
-        "next": next_on_call(now, exclude_user_ids=[s.clinician_id for s in current]),
+        "next": next_on_call(now),
     }

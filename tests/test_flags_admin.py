@@ -45,7 +45,9 @@ def test_the_inbox_lists_urgent_flags_first_then_oldest_first(client, nurse):
     client.force_login(nurse)
     body = client.get("/admin/").content.decode()
     panel = body[body.index('id="panel-flags"') :]
-    positions = [panel.index(str(q.patient)) for q in (older_urgent, newer_urgent, older_review)]
+    positions = [
+        panel.index(q.patient.record_number) for q in (older_urgent, newer_urgent, older_review)
+    ]
     assert positions == sorted(positions)
     assert "2 urgent" in panel
 

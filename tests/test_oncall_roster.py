@@ -134,3 +134,19 @@ def test_on_call_clinicians_keep_the_roster_and_nurses_only_read_it(client, clin
     client.force_login(nurse)
     assert client.get("/admin/intake/oncallshift/").status_code == 200
     assert client.get("/admin/intake/oncallshift/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_next_shift_is_shown_even_when_the_same_person_works_it(client, nurse):
+    now = timezone.now()
+    same = UserFactory(first_name="Sam", last_name="Again")
+    OnCallShiftFactory(
+        clinician=same, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    OnCallShiftFactory(
+        clinician=same, starts_at=now + timedelta(hours=20), ends_at=now + timedelta(hours=30)
+    )
+    client.force_login(nurse)
+    body = client.get("/admin/").content.decode()
+    panel = body[body.index('id="panel-on-call"') :]
+    assert panel.count("Sam Again") == 2
