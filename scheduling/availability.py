@@ -23,7 +23,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import accumulate, pairwise
+from itertools import accumulate
+from math import gcd
+from operator import ge
 
 GRID_MINUTES = 15
 # Sessions at least this long are "long": leveling starts them early in the day.
@@ -31,6 +33,7 @@ LONG_MINUTES = 180
 NOON = 12 * 60
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BITCHARS = bytes.maketrans(b"\x00\x01", b"01")
 _MINUTE = timedelta(minutes=1)
 
 
@@ -131,16 +134,20 @@ def _dilate(mask: int, width: int) -> int:
 
 
 class _Day:
-    """One open day in integer minutes from its opening (bit 0 = opening minute)."""
+    """One open day as integer time units from its opening (bit 0 = the first unit).
+
+    The unit `u` is the largest number of minutes dividing every edge in the search (opening
+    hours, capacity steps, sessions, durations) and the 15-minute grid: 15 when everything
+    sits on the quarter hour, as bookings made through this engine do, so a day is ~42 units
+    instead of ~630 minutes. Odd data (a session ending 10:07) just makes the unit smaller.
+    """
 
     __slots__ = (
         "base",
-        "bmax",
         "busy",
         "cap",
         "conc",
         "day",
-        "first",
         "full",
         "grid",
         "local",
@@ -150,129 +157,131 @@ class _Day:
         "sessions",
         "span",
         "start_limit",
+        "u",
     )
 
     def __init__(
-        self, cd: ClinicDay, sessions: list[tuple[int, int, int]], n_chairs: int, tz: tzinfo
+        self,
+        cd: ClinicDay,
+        sessions: list[tuple[int, int, int]],
+        n_chairs: int,
+        tz: tzinfo,
+        u: int,
     ) -> None:
         self.day = cd.day
         self.n_chairs = n_chairs
         self.sessions = sessions
+        self.u = u
         base = self.base = _to_min(cd.opens, ceil=True)
-        span = self.span = max(_to_min(cd.closes) - base, 0)
-        self.start_limit = min(_to_min(cd.last_start) - base, span)
+        span = self.span = max((_to_min(cd.closes) - base) // u, 0)
+        self.start_limit = min((_to_min(cd.last_start) - base) // u, span)
         # Grid points: the first local quarter hour at or after opening, then every 15 minutes.
         local0 = (_EPOCH + base * _MINUTE).astimezone(tz)
-        first = -(local0.hour * 60 + local0.minute) % GRID_MINUTES
-        offsets = range(first, self.start_limit + 1, GRID_MINUTES)
-        self.first = first
+        first = (-(local0.hour * 60 + local0.minute) % GRID_MINUTES) // u
+        offsets = range(first, self.start_limit + 1, GRID_MINUTES // u)
         self.grid = 0
         for i in offsets:
             self.grid |= 1 << i
-        end_local = (_EPOCH + (base + span) * _MINUTE).astimezone(tz)
+        end_local = (_EPOCH + (base + span * u) * _MINUTE).astimezone(tz)
         if local0.utcoffset() == end_local.utcoffset():
             lm0 = local0.hour * 60 + local0.minute
-            self.local = {i: lm0 + i for i in offsets}
+            self.local = {i: lm0 + i * u for i in offsets}
         else:
             # A daylight-saving change happens today: ask the zone for each grid point.
             self.local = {}
             for i in offsets:
-                t = (_EPOCH + (base + i) * _MINUTE).astimezone(tz)
+                t = (_EPOCH + (base + i * u) * _MINUTE).astimezone(tz)
                 self.local[i] = t.hour * 60 + t.minute
 
+        # The sweep: +1/-1 at each session's edges, then one prefix sum gives concurrency
+        # per unit. This loop runs for every session of every day searched, so it avoids
+        # function calls (min/max) on purpose.
         diff = [0] * (span + 1)
-        points = {0, span}
         busy: dict[int, int] = {}
         for chair_id, s, e in sessions:
-            a = max(s - base, 0)
-            b = min(e - base, span)
+            a = (s - base) // u
+            if a < 0:
+                a = 0
+            b = (e - base) // u
+            if b > span:
+                b = span
             if b <= a:
                 continue
             diff[a] += 1
             diff[b] -= 1
-            points.add(a)
-            points.add(b)
             busy[chair_id] = busy.get(chair_id, 0) | (((1 << (b - a)) - 1) << a)
         self.busy = busy
         capdiff = [0] * (span + 1)
         for step in cd.capacity:
-            a = max(_to_min(step.start, ceil=True) - base, 0)
-            b = min(_to_min(step.end) - base, span)
+            a = max((_to_min(step.start, ceil=True) - base) // u, 0)
+            b = min((_to_min(step.end) - base) // u, span)
             if b > a:
                 capdiff[a] += step.patients
                 capdiff[b] -= step.patients
-                points.add(a)
-                points.add(b)
         conc = self.conc = list(accumulate(diff))
         cap = self.cap = list(accumulate(capdiff))
         self.prefix = [0, *accumulate(conc)]
         self.peak = max(conc[:span]) if span else 0
-        # Highest concurrency per grid quarter hour, so a window's maximum reads a few
-        # block maxima instead of every minute.
-        self.bmax = [max(conc[i : i + GRID_MINUTES]) for i in range(first, span, GRID_MINUTES)]
-        # One sweep over the change points marks the minutes with no room for one more.
-        full = 0
-        for p, q in pairwise(sorted(points)):
-            if q > p and conc[p] >= min(cap[p], n_chairs):
-                full |= ((1 << (q - p)) - 1) << p
-        self.full = full
+        # Units with no room for one more patient, as a bitset built at C speed: one byte
+        # per unit ("1" = full), reversed so unit 0 is the lowest bit.
+        limit = cap if max(cap, default=0) <= n_chairs else [min(c, n_chairs) for c in cap]
+        flags = bytes(map(ge, conc[:span], limit[:span])).translate(_BITCHARS)
+        self.full = int(flags[::-1], 2) if flags else 0
 
     def with_session(self, cd: ClinicDay, chair_id: int, s: int, e: int, tz: tzinfo) -> _Day:
         """Return this day with one more session booked (for planning series)."""
-        return _Day(cd, [*self.sessions, (chair_id, s, e)], self.n_chairs, tz)
+        return _Day(cd, [*self.sessions, (chair_id, s, e)], self.n_chairs, tz, self.u)
 
-    def starts_mask(self, minutes: int) -> int:
-        """Return grid starts where a session fits the hours and nurse capacity."""
-        if minutes > self.span:
+    def starts_mask(self, w: int) -> int:
+        """Return grid starts where `w` units fit the hours and nurse capacity."""
+        if w > self.span:
             return 0
-        latest = min(self.start_limit, self.span - minutes)
-        return self.grid & ((1 << (latest + 1)) - 1) & ~_dilate(self.full, minutes)
+        latest = min(self.start_limit, self.span - w)
+        return self.grid & ((1 << (latest + 1)) - 1) & ~_dilate(self.full, w)
 
     def chair_masks(self, minutes: int, chair_ids: Iterable[int]) -> dict[int, int]:
         """Return, per chair, the grid starts where the chair and nurses are free."""
-        ok = self.starts_mask(minutes)
+        w = minutes // self.u
+        ok = self.starts_mask(w)
         if not ok:
             return {}
         out = {}
+        busy = self.busy
         for cid in chair_ids:
-            m = ok & ~_dilate(self.busy.get(cid, 0), minutes) if cid in self.busy else ok
+            m = ok & ~_dilate(busy[cid], w) if cid in busy else ok
             if m:
                 out[cid] = m
         return out
 
     def measure(self, i: int, minutes: int) -> tuple[int, int]:
-        """Return (highest concurrency, summed concurrency minutes) over [i, i+minutes)."""
-        b, rest = divmod(i - self.first, GRID_MINUTES)
-        q, r = divmod(minutes, GRID_MINUTES)
-        if rest or not q:
-            top = max(self.conc[i : i + minutes])
-        else:
-            top = max(self.bmax[b : b + q])
-            if r:
-                j = i + q * GRID_MINUTES
-                top = max(top, *self.conc[j : j + r])
-        return top, self.prefix[i + minutes] - self.prefix[i]
+        """Return (highest concurrency, concurrency × minutes) over a session at unit i."""
+        w = minutes // self.u
+        return max(self.conc[i : i + w]), (self.prefix[i + w] - self.prefix[i]) * self.u
 
     def fit_gap(self, chair_id: int, i: int, minutes: int) -> int:
-        """Return idle minutes left around [i, i+minutes) on the chair (0 = a tight fit)."""
+        """Return idle units left around the session on the chair (0 = a tight fit)."""
+        w = minutes // self.u
         busy = self.busy.get(chair_id, 0)
-        before = busy & ((1 << i) - 1)
-        prev_end = before.bit_length()
-        after = busy >> (i + minutes)
-        next_start = i + minutes + ((after & -after).bit_length() - 1) if after else self.span
-        return (i - prev_end) + (next_start - i - minutes)
+        prev_end = (busy & ((1 << i) - 1)).bit_length()
+        after = busy >> (i + w)
+        next_start = i + w + ((after & -after).bit_length() - 1) if after else self.span
+        return (i - prev_end) + (next_start - i - w)
+
+    def minute_of(self, i: int) -> int:
+        """Return the epoch minute of unit i."""
+        return self.base + i * self.u
 
     def option(self, chair_id: int, i: int, minutes: int, tz: tzinfo) -> Option:
-        """Return the Option for a start at offset i on this chair."""
-        window = range(i, i + minutes)
-        start = (_EPOCH + (self.base + i) * _MINUTE).astimezone(tz)
+        """Return the Option for a start at unit i on this chair."""
+        w = minutes // self.u
+        start = self.minute_of(i)
         return Option(
-            start=start,
-            end=(_EPOCH + (self.base + i + minutes) * _MINUTE).astimezone(tz),
+            start=(_EPOCH + start * _MINUTE).astimezone(tz),
+            end=(_EPOCH + (start + minutes) * _MINUTE).astimezone(tz),
             chair_id=chair_id,
             day=self.day,
-            peak=max(self.conc[i : i + minutes]) + 1,
-            capacity_left=min(self.cap[t] - self.conc[t] for t in window) - 1,
+            peak=max(self.conc[i : i + w]) + 1,
+            capacity_left=min(self.cap[t] - self.conc[t] for t in range(i, i + w)) - 1,
         )
 
 
@@ -295,6 +304,7 @@ class _Engine:
         tz: tzinfo,
         lo: date,
         hi: date,
+        minutes: Iterable[int],
     ) -> None:
         self.tz = tz
         self.chairs = sorted(chairs, key=lambda c: c.id)
@@ -306,14 +316,22 @@ class _Engine:
             lo_m, hi_m = spans[0][0], spans[-1][1]
             starts = [s for s, _ in spans]
             n_days = len(spans)
-            to_min = _to_min
+            odd: list[int] = []  # session edges off the quarter hour (they shrink the unit)
+            epoch = _EPOCH
+            # The hot loop of a search (every session of the weeks searched): _to_min inlined.
             for b in booked:
-                s = to_min(b.start)
+                t = b.start - epoch
+                s = t.days * 1440 + t.seconds // 60
                 if s >= hi_m:
                     continue
-                e = to_min(b.end, ceil=True)
+                t = b.end - epoch
+                e = t.days * 1440 + t.seconds // 60
+                if t.seconds % 60 or t.microseconds:
+                    e += 1
                 if e <= lo_m:
                     continue
+                if s % GRID_MINUTES or e % GRID_MINUTES:
+                    odd += (s, e)
                 k = bisect_right(starts, s) - 1
                 if k < 0:
                     k = 0
@@ -321,8 +339,17 @@ class _Engine:
                     if spans[k][1] > s:
                         per_day[k].append((b.chair_id, s, e))
                     k += 1
+        # The coarsest unit that keeps every edge exact (see _Day).
+        edges = [GRID_MINUTES, *minutes, *(m for span in spans for m in span)]
+        for d in self.cdays:
+            edges.append(_to_min(d.last_start))
+            for step in d.capacity:
+                edges += (_to_min(step.start, ceil=True), _to_min(step.end))
+        if spans:
+            edges += odd
+        u = gcd(*edges)
         n = len(self.chairs)
-        self.days = [_Day(cd, per_day[k], n, tz) for k, cd in enumerate(self.cdays)]
+        self.days = [_Day(cd, per_day[k], n, tz, u) for k, cd in enumerate(self.cdays)]
         self.index = {d.day: k for k, d in enumerate(self.cdays)}
 
     def allowed(self, kinds: frozenset[str]) -> list[int]:
@@ -346,7 +373,7 @@ class _Engine:
         new_peak = max(day.peak, wmax + 1)
         # Long sessions go early (they can't fit later); short ones fill the emptiest gaps,
         # latest first, which leaves the mornings free for the long ones.
-        place = (i // 60,) if minutes >= LONG_MINUTES else (wsum // minutes, -i)
+        place = ((i * day.u) // 60,) if minutes >= LONG_MINUTES else (wsum // minutes, -i)
         same_time = abs(lm - anchor) // GRID_MINUTES if anchor is not None else 0
         return (_pod_miss(part_of_day, lm), new_peak, same_time, wmax, place, day.day, i)
 
@@ -474,7 +501,7 @@ def find_options(
     """
     if request.minutes <= 0 or limit <= 0:
         return []
-    eng = _Engine(days, chairs, booked, tz, request.earliest, request.latest)
+    eng = _Engine(days, chairs, booked, tz, request.earliest, request.latest, [request.minutes])
     ranked = eng.ranked_singles(
         request.minutes,
         request.earliest,
@@ -517,7 +544,8 @@ def plan_series(
     if not doses or limit <= 0:
         return []
     horizon = max(d.offset_days + d.window_after + d.block_days for d in doses)
-    eng = _Engine(days, chairs, booked, tz, first_earliest, first_latest + timedelta(horizon))
+    last = first_latest + timedelta(horizon)
+    eng = _Engine(days, chairs, booked, tz, first_earliest, last, [d.minutes for d in doses])
     first = doses[0]
     firsts = _dose_candidates(
         eng, eng.days, first, first_earliest, first_latest, chair_kinds, part_of_day, ranking
@@ -611,6 +639,6 @@ def _commit(
         day = state[j]
         i = at(day)
         out.append(day.option(chair, i, dose.minutes, eng.tz))
-        s = day.base + i
+        s = day.minute_of(i)
         state[j] = day.with_session(eng.cdays[j], chair, s, s + dose.minutes, eng.tz)
     return out
