@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from scheduling.board import board_build
 from scheduling.models import Session
@@ -22,7 +23,7 @@ def _fill(chairs, count: int, day: date = MONDAY) -> None:
     rows = []
     for index in range(count):
         course = ready_course()
-        start = datetime.combine(day, time(8), tzinfo=NY) + timedelta(minutes=15 * (index // 4))
+        start = datetime.combine(day, time(8), tzinfo=NY) + timedelta(hours=index // len(chairs))
         rows.append(
             Session(
                 course=course,
@@ -88,8 +89,6 @@ def test_someone_without_scheduling_access_cannot_see_the_board(client, coordina
 
 def test_the_dashboard_lists_today_sessions(client, nurse):
     chairs = clinic_week(chairs=2, weekdays=range(7))
-    from django.utils import timezone
-
     _fill(chairs, 2, day=timezone.localdate(timezone=NY))
     client.force_login(nurse)
     html = client.get("/admin/").content.decode()
