@@ -1,4 +1,6 @@
-"""Staff scheduling in admin: capacity set-up, courses (book from here), sessions, day board.
+"""Staff scheduling in admin: sessions (workflow actions, move, cancel), day board, dashboard.
+
+Capacity set-up and courses are registered in `scheduling.admin_courses`, imported here.
 
 Every session change goes through `scheduling.booking`; the admin only parses and renders.
 """
@@ -15,313 +17,21 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import access_log
 from clinic.sites import dashboard_panel
 from scheduling import booking, selectors
+from scheduling.admin_courses import local_label
 from scheduling.board import board_build, parse_day
-from scheduling.courses import CourseError, course_override, prerequisite_record, visit_check_record
+from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     Chair,
-    ClosedDate,
-    CoursePrerequisite,
-    NurseOverride,
-    NurseShift,
-    OpeningHours,
-    PlannedDose,
     Session,
     SessionStatus,
-    TreatmentCourse,
     VisitCheck,
 )
-
-# Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
-COURSE_BOOK_DOSES = 4
-
-
-@admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["name"]
-
-
-@admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "opens", "last_start", "closes"]
-
-
-@admin.register(ClosedDate)
-class ClosedDateAdmin(admin.ModelAdmin):
-    list_display = ["day", "reason"]
-    date_hierarchy = "day"
-
-
-@admin.register(NurseShift)
-class NurseShiftAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "starts", "ends", "nurses"]
-    list_filter = ["weekday"]
-
-
-@admin.register(NurseOverride)
-class NurseOverrideAdmin(admin.ModelAdmin):
-    list_display = ["day", "starts", "ends", "nurses", "reason"]
-    date_hierarchy = "day"
-
-
-def _local(instant) -> str:
-    return f"{instant.astimezone(selectors.clinic_tz()):%a %d %b %Y %H:%M}"
-
-
-class CoursePrerequisiteInline(admin.TabularInline):
-    model = CoursePrerequisite
-    fields = ["requirement", "met", "met_on", "note", "recorded_by"]
-    readonly_fields = ["requirement", "met_on", "recorded_by"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class PlannedDoseInline(admin.TabularInline):
-    model = PlannedDose
-    fields = ["sequence", "label", "target", "earliest", "latest", "booked", "book"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PlannedDose]:
-        return super().get_queryset(request).prefetch_related("sessions__chair")
-
-    @admin.display(description="Session")
-    def booked(self, dose: PlannedDose) -> str:
-        active = [s for s in dose.sessions.all() if s.is_active]
-        if not active:
-            return "—"
-        session = active[0]
-        return f"{_local(session.start)}, {session.chair.name} ({session.get_status_display()})"
-
-    @admin.display(description="")
-    def book(self, dose: PlannedDose) -> str:
-        if any(s.is_active for s in dose.sessions.all()):
-            return ""
-        url = reverse("admin:scheduling_dose_book", args=[dose.course_id, dose.pk])
-        return format_html('<a href="{}">Book this dose</a>', url)
-
-
-@admin.register(TreatmentCourse)
-class TreatmentCourseAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "patient", "therapy", "status", "prerequisites_state", "created_at"]
-    list_filter = ["status", "therapy"]
-    list_select_related = ["patient", "therapy"]
-    search_fields = [
-        "patient__legal_family_name",
-        "patient__legal_given_name",
-        "patient__record_number",
-    ]
-    readonly_fields = [
-        "patient",
-        "therapy",
-        "referral",
-        "override_reason",
-        "override_by",
-        "override_at",
-        "created_at",
-    ]
-    fields = [
-        "patient",
-        "therapy",
-        "referral",
-        "status",
-        "start_after",
-        "part_of_day",
-        "chair_kind",
-        "short_infusion",
-        "override_reason",
-        "override_by",
-        "override_at",
-        "created_at",
-    ]
-    inlines = [CoursePrerequisiteInline, PlannedDoseInline]
-    change_form_template = "admin/scheduling/treatmentcourse/change_form.html"
-
-    @admin.display(description="Prerequisites")
-    def prerequisites_state(self, course: TreatmentCourse) -> str:
-        return "overridden" if course.override_reason else "see course"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Courses come from accepted referrals so every one has its doses and prerequisites.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        course = self.get_object(request, object_id)
-        if course is not None and request.method == "GET":
-            access_log(request, course)
-        extra_context = {
-            **(extra_context or {}),
-            "can_book": request.user.has_perm("scheduling.book_session"),
-            "can_override": request.user.has_perm("scheduling.override_prerequisites"),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not CoursePrerequisite:
-            return super().save_formset(request, form, formset, change)
-        for item in formset.save(commit=False):
-            prerequisite_record(prerequisite=item, met=item.met, by=request.user, note=item.note)
-        return None
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("<int:pk>/book/", view(self.course_book_view), name="scheduling_course_book"),
-            path(
-                "<int:pk>/dose/<int:dose_pk>/book/",
-                view(self.dose_book_view),
-                name="scheduling_dose_book",
-            ),
-            path("<int:pk>/override/", view(self.override_view), name="scheduling_course_override"),
-            *super().get_urls(),
-        ]
-
-    def _context(self, request: HttpRequest, course: TreatmentCourse, title: str) -> dict:
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "course": course,
-            "title": title,
-        }
-
-    def _course(self, request: HttpRequest, pk: int, perm: str) -> TreatmentCourse:
-        """Return the course if the user holds `perm` (the one access helper here)."""
-        if not request.user.has_perm(perm):
-            raise PermissionDenied
-        return get_object_or_404(
-            TreatmentCourse.objects.select_related("patient", "therapy"), pk=pk
-        )
-
-    def _book(self, request: HttpRequest, course: TreatmentCourse, picks: list) -> bool:
-        doses = {d.pk: d for d in course.doses.select_related("step", "course")}
-        chairs = {c.pk: c for c in Chair.objects.all()}
-        try:
-            choices = [booking.Choice(doses[d], chairs[c], start) for d, c, start in picks]
-            booking.course_book(choices=choices, by=request.user)
-        except (KeyError, TypeError):
-            self.message_user(request, "That option is no longer valid.", messages.ERROR)
-            return False
-        except booking.BookingError as exc:
-            times = ", ".join(_local(o.start) for o in exc.options)
-            self.message_user(request, f"{exc} {times}".strip(), messages.ERROR)
-            return False
-        self.message_user(request, f"Booked {len(choices)} session(s).", messages.SUCCESS)
-        return True
-
-    def course_book_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        course = self._course(request, pk, "scheduling.book_session")
-        booked = set(
-            Session.objects.active().filter(course=course).values_list("dose_id", flat=True)
-        )
-        unbooked = [d for d in course.doses.select_related("step", "course") if d.pk not in booked]
-        wanted = unbooked[:COURSE_BOOK_DOSES]
-        while (
-            len(wanted) < len(unbooked)
-            and wanted[-1].block is not None
-            and (unbooked[len(wanted)].block == wanted[-1].block)
-        ):
-            wanted.append(unbooked[len(wanted)])
-        plans = booking.course_plans(doses=wanted) if wanted else []
-        choices = [
-            (";".join(encode_pick(c.chair.pk, c.start, c.dose.pk) for c in plan), f"Plan {i}")
-            for i, plan in enumerate(plans, 1)
-        ]
-        form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        loads = self._loads(plans)
-        context = {
-            **self._context(request, course, f"Book {course}"),
-            "form": form,
-            "plans": [
-                (value, [(c, loads.get(selectors.local_day(c.start), 0)) for c in plan])
-                for (value, _label), plan in zip(choices, plans, strict=True)
-            ],
-            "doses": wanted,
-        }
-        return TemplateResponse(request, "admin/scheduling/course_book.html", context)
-
-    def _loads(self, plans: list[list[booking.Choice]]) -> dict:
-        days = sorted({selectors.local_day(c.start) for plan in plans for c in plan})
-        if not days:
-            return {}
-        booked = selectors.engine_booked(days[0], days[-1])
-        return {day: selectors.day_load(day, booked) for day in days}
-
-    def dose_book_view(self, request: HttpRequest, pk: int, dose_pk: int) -> HttpResponse:
-        course = self._course(request, pk, "scheduling.book_session")
-        dose = get_object_or_404(course.doses.select_related("step", "course"), pk=dose_pk)
-        options = booking.dose_options(dose=dose, limit=6)
-        choices = [(encode_pick(o.chair_id, o.start, dose.pk), _local(o.start)) for o in options]
-        form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        chairs = {c.pk: c for c in Chair.objects.all()}
-        first, last = booking.dose_bounds(dose)
-        context = {
-            **self._context(request, course, f"Book {dose}"),
-            "form": form,
-            "dose": dose,
-            "window": (first, last),
-            "options": [
-                (value, o, chairs[o.chair_id])
-                for (value, _l), o in zip(choices, options, strict=True)
-            ],
-        }
-        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
-
-    def override_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        course = self._course(request, pk, "scheduling.override_prerequisites")
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                course_override(course=course, by=request.user, reason=form.cleaned_data["reason"])
-            except CourseError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(
-                    request, "Prerequisites overridden; reason recorded.", messages.SUCCESS
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        context = {**self._context(request, course, "Override prerequisites"), "form": form}
-        return TemplateResponse(request, "admin/scheduling/reason.html", context)
 
 
 class VisitCheckInline(admin.TabularInline):
@@ -356,6 +66,7 @@ class SessionAdmin(SimpleHistoryAdmin):
     ordering = ["start"]
     list_per_page = 100
     inlines = [VisitCheckInline]
+    change_form_template = "admin/scheduling/session/change_form.html"
     actions = ["check_in", "seat", "complete", "no_show", "cancel"]
     fields = [
         "course",
@@ -376,7 +87,7 @@ class SessionAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Start (clinic time)", ordering="start")
     def local_start(self, session: Session) -> str:
-        return _local(session.start)
+        return local_label(session.start)
 
     @admin.display(description="Patient", ordering="course__patient__legal_family_name")
     def patient(self, session: Session) -> str:
@@ -478,8 +189,56 @@ class SessionAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.board_view),
                 name="scheduling_session_board",
             ),
+            path(
+                "<int:pk>/move/",
+                self.admin_site.admin_view(self.move_view),
+                name="scheduling_session_move",
+            ),
             *super().get_urls(),
         ]
+
+    def move_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_book_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(
+            Session.objects.select_related(
+                "course__patient", "course__therapy", "chair", "dose__step", "dose__course"
+            ),
+            pk=pk,
+        )
+        options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=6)
+        choices = [(encode_pick(o.chair_id, o.start), local_label(o.start)) for o in options]
+        form = PickForm(request.POST or None, choices=choices)
+        if request.method == "POST" and form.is_valid():
+            (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
+            try:
+                booking.session_move(
+                    session=session,
+                    chair=Chair.objects.get(pk=chair_id),
+                    start=start,
+                    by=request.user,
+                )
+            except booking.BookingError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Moved to {local_label(start)}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:scheduling_session_change", args=[pk]))
+        chairs = {c.pk: c for c in Chair.objects.all()}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Move session #{session.pk}",
+            "course": session.course,
+            "dose": session.dose,
+            "form": form,
+            "moving": session,
+            "window": booking.dose_bounds(session.dose, exclude=session.pk),
+            "options": [
+                (value, o, chairs[o.chair_id])
+                for (value, _l), o in zip(choices, options, strict=True)
+            ],
+        }
+        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
 
     def board_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -515,6 +274,6 @@ def today_panel(request: HttpRequest) -> dict | None:
         "id": "today",
         "title": "Today's sessions",
         "template": "admin/scheduling/today_panel.html",
-        "sessions": [(_local(s.start)[-5:], s) for s in sessions[:40]],
+        "sessions": [(local_label(s.start)[-5:], s) for s in sessions[:40]],
         "board_url": reverse("admin:scheduling_session_board"),
     }

@@ -191,3 +191,23 @@ def test_the_session_list_renders_in_a_fixed_number_of_queries(
         response = client.get("/admin/scheduling/session/")
     assert response.status_code == 200
     assert response.content.count(b'class="action-select"') == count
+
+
+def test_a_scheduler_moves_a_session_to_an_offered_time(client, scheduler):
+    chairs = clinic_week(chairs=2, weekdays=range(7))
+    session = _booked(chairs, "natalizumab")
+    client.force_login(scheduler)
+    url = f"/admin/scheduling/session/{session.pk}/move/"
+    page = client.get(url)
+    assert page.status_code == 200
+    value, option, _chair = page.context["options"][-1]
+    assert client.post(url, {"pick": value}).status_code == 302
+    session.refresh_from_db()
+    assert session.start == option.start and session.status == "booked"
+
+
+def test_a_nurse_cannot_move_a_session(client, nurse):
+    chairs = clinic_week(weekdays=range(7))
+    session = _booked(chairs)
+    client.force_login(nurse)
+    assert client.get(f"/admin/scheduling/session/{session.pk}/move/").status_code == 403
