@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -149,9 +149,18 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
     inlines = [CoursePrerequisiteInline, PlannedDoseInline]
     change_form_template = "admin/scheduling/treatmentcourse/change_form.html"
 
-    @admin.display(description="Prerequisites")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TreatmentCourse]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(unmet=Count("prerequisites", filter=Q(prerequisites__met=False)))
+        )
+
+    @admin.display(description="Prerequisites", ordering="unmet")
     def prerequisites_state(self, course: TreatmentCourse) -> str:
-        return "overridden" if course.override_reason else "see course"
+        if course.override_reason:
+            return "overridden by a clinician"
+        return f"{course.unmet} outstanding" if course.unmet else "all met"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Courses come from accepted referrals so every one has its doses and prerequisites.

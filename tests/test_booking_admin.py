@@ -211,3 +211,16 @@ def test_a_nurse_cannot_move_a_session(client, nurse):
     session = _booked(chairs)
     client.force_login(nurse)
     assert client.get(f"/admin/scheduling/session/{session.pk}/move/").status_code == 403
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_course_list_shows_outstanding_prerequisites_in_fixed_queries(
+    client, scheduler, count, django_assert_max_num_queries
+):
+    for _ in range(count):
+        course = ready_course(start_after=_soon())
+    course.prerequisites.filter(requirement__code="hbv").update(met=False)
+    client.force_login(scheduler)
+    with django_assert_max_num_queries(12):
+        html = client.get("/admin/scheduling/treatmentcourse/").content.decode()
+    assert html.count("all met") == count - 1 and "1 outstanding" in html
