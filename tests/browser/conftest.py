@@ -40,15 +40,27 @@ browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup, django_db_blocker) -> Iterator[Any]:
     """Launch one headless Chromium for the whole run."""
     if not CHROMIUM.exists():
         if REQUIRE_BROWSER:
             pytest.fail(f"CHAIRSIDE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API marks an event loop as running in this thread, and Django's
+    # per-context connection store then hands out fresh connection objects. Carry over the
+    # test database's serialized contents, or `serialized_rollback` (here and in later
+    # transactional tests) would silently restore nothing after a flush.
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
