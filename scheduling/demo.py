@@ -25,15 +25,38 @@ from scheduling.models import (
 from scheduling.selectors import clinic_tz
 
 # Extra fake patients so the day board has a realistic load (not from referrals).
+_GIVEN = [
+    "Alpha",
+    "Bravo",
+    "Charlie",
+    "Delta",
+    "Echo",
+    "Foxtrot",
+    "Golf",
+    "Hotel",
+    "India",
+    "Juliet",
+    "Kilo",
+    "Lima",
+    "Mike",
+    "November",
+    "Oscar",
+    "Papa",
+    "Quebec",
+    "Romeo",
+]
+_FAMILY = ["Sampleperson", "Testcase", "Fakerson", "Mockdata", "Placeholder", "Dummyname"]
+_THERAPIES = [
+    "natalizumab",
+    "natalizumab",
+    "ocrelizumab",
+    "natalizumab",
+    "ublituximab",
+    "ocrelizumab",
+]
 DEMO_COURSES = [
-    ("Alpha", "Sampleperson", "natalizumab"),
-    ("Bravo", "Testcase", "natalizumab"),
-    ("Charlie", "Fakerson", "ocrelizumab"),
-    ("Delta", "Mockdata", "natalizumab"),
-    ("Echo", "Placeholder", "ublituximab"),
-    ("Foxtrot", "Dummyname", "natalizumab"),
-    ("Golf", "Notaperson", "ocrelizumab"),
-    ("Hotel", "Examplecase", "methylprednisolone"),
+    (given, _FAMILY[i % len(_FAMILY)], _THERAPIES[i % len(_THERAPIES)])
+    for i, given in enumerate(_GIVEN)
 ]
 
 
@@ -69,15 +92,21 @@ def _demo_courses() -> None:
     if Patient.objects.filter(email__endswith="@course.demo.chairside.example").exists():
         return
     start = timezone.localdate() + timedelta(days=1)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
     for index, (given, family, code) in enumerate(DEMO_COURSES):
         patient = Patient.objects.create(
             legal_given_name=given,
             legal_family_name=family,
-            date_of_birth=date(1965 + index * 3, 1 + index, 10 + index),
+            date_of_birth=date(1960 + index * 2, 1 + index % 12, 1 + index),
             email=f"{given.lower()}@course.demo.chairside.example",
             phone=f"(555) 010-02{index:02d}",
         )
-        course_create(patient=patient, therapy=Therapy.objects.get(code=code), start_after=start)
+        course = course_create(
+            patient=patient, therapy=Therapy.objects.get(code=code), start_after=start
+        )
+        # First doses on the next open day or the one after, so the day board looks busy.
+        course.doses.filter(sequence=1).update(latest=start + timedelta(days=1))
 
 
 def _book(stdout) -> None:
