@@ -80,6 +80,17 @@ def _window(target: int, before: int, after: int) -> tuple[date, date]:
     return FIRST_DAY + timedelta(lo), FIRST_DAY + timedelta(max(hi, lo))
 
 
+def _target(rng: random.Random, before: int, after: int) -> int:
+    """Return a due day whose whole window lies in the 4 weeks when it can.
+
+    Requests due near the edges would otherwise get windows clipped to a day or two by the
+    simulation's horizon rather than by the clinic; windows wider than 4 weeks still clip.
+    """
+    if before + after < HORIZON:
+        return rng.randint(before, HORIZON - 1 - after)
+    return rng.randrange(HORIZON)
+
+
 def _single(label: str, minutes: int, target: int, before: int, after: int) -> Demand:
     lo, hi = _window(target, before, after)
     return Demand(label, [DoseRequest(minutes=minutes, offset_days=0)], lo, hi)
@@ -88,7 +99,7 @@ def _single(label: str, minutes: int, target: int, before: int, after: int) -> D
 def _natalizumab(rng: random.Random) -> Demand:
     step = 0 if rng.random() < 0.6 else 1  # infusions 1-12 keep the hour of observation
     s = STEPS["natalizumab"][step]
-    t = rng.randrange(HORIZON)
+    t = _target(rng, s["window_before"], 7)
     return _single("natalizumab", chair_minutes("natalizumab", step), t, s["window_before"], 7)
 
 
@@ -96,8 +107,8 @@ def _maintenance(code: str, step: int, short_share: float = 0.0) -> Callable:
     def make(rng: random.Random) -> Demand:
         s = STEPS[code][step]
         minutes = chair_minutes(code, step, short=rng.random() < short_share)
-        t = rng.randrange(HORIZON)
-        return _single(code, minutes, t, s.get("window_before", 0), s.get("window_after", 0))
+        before, after = s.get("window_before", 0), s.get("window_after", 0)
+        return _single(code, minutes, _target(rng, before, after), before, after)
 
     return make
 
@@ -135,7 +146,7 @@ def _block(code: str, days: int, latest_start: int, spread: int) -> Callable:
 
 
 def _teaching(rng: random.Random) -> Demand:
-    return _single("teaching visit", chair_minutes("ofatumumab", 0), rng.randrange(HORIZON), 0, 14)
+    return _single("teaching visit", chair_minutes("ofatumumab", 0), _target(rng, 0, 14), 0, 14)
 
 
 # (weight by count, generator). Natalizumab every 4 weeks dominates a typical MS infusion
@@ -170,6 +181,38 @@ def make_demand(rng: random.Random, target_minutes: int) -> list[Demand]:
     return demand
 
 
+def book_one(
+    d: Demand, days: list[ClinicDay], chairs: list, booked: list[Booked], ranking: str
+) -> list:
+    """Return the top option(s) for one request: one per day booked, or [] if none fits."""
+    if len(d.doses) == 1 and d.doses[0].block_days == 1:
+        request = SlotRequest(
+            minutes=d.doses[0].minutes, earliest=d.lo, latest=d.hi, chair_kinds=d.kinds
+        )
+        return find_options(
+            days=days,
+            chairs=chairs,
+            booked=booked,
+            request=request,
+            tz=TZ,
+            limit=1,
+            ranking=ranking,
+        )
+    plans = plan_series(
+        days=days,
+        chairs=chairs,
+        booked=booked,
+        doses=d.doses,
+        first_earliest=d.lo,
+        first_latest=d.hi,
+        tz=TZ,
+        chair_kinds=d.kinds,
+        limit=1,
+        ranking=ranking,
+    )
+    return list(plans[0].options) if plans else []
+
+
 def book_all(demand: list[Demand], days: list[ClinicDay], ranking: str) -> tuple[list, int, float]:
     """Book each request's top option; return sessions, requests booked, seconds spent."""
     chairs = make_chairs(N_CHAIRS, N_BEDS)
@@ -177,39 +220,20 @@ def book_all(demand: list[Demand], days: list[ClinicDay], ranking: str) -> tuple
     ok = 0
     started = time.perf_counter()
     for n, d in enumerate(demand, 1):
-        if len(d.doses) == 1 and d.doses[0].block_days == 1:
-            request = SlotRequest(
-                minutes=d.doses[0].minutes, earliest=d.lo, latest=d.hi, chair_kinds=d.kinds
-            )
-            options = find_options(
-                days=days,
-                chairs=chairs,
-                booked=booked,
-                request=request,
-                tz=TZ,
-                limit=1,
-                ranking=ranking,
-            )
-        else:
-            plans = plan_series(
-                days=days,
-                chairs=chairs,
-                booked=booked,
-                doses=d.doses,
-                first_earliest=d.lo,
-                first_latest=d.hi,
-                tz=TZ,
-                chair_kinds=d.kinds,
-                limit=1,
-                ranking=ranking,
-            )
-            options = list(plans[0].options) if plans else []
+        options = book_one(d, days, chairs, booked, ranking)
         if options:
             ok += 1
             booked.extend(Booked(o.chair_id, o.start, o.end) for o in options)
         if n % 200 == 0:
             log(f"{ranking}: {n}/{len(demand)} requests, {ok} booked")
     return booked, ok, time.perf_counter() - started
+
+
+def infeasible(demand: list[Demand], days: list[ClinicDay]) -> int:
+    """Count requests that fit nowhere even in an empty clinic (e.g. a 3-day pulse due on a
+    Thursday when weekends are closed): no scheduler could book them."""
+    chairs = make_chairs(N_CHAIRS, N_BEDS)
+    return sum(not book_one(d, days, chairs, [], "first_fit") for d in demand)
 
 
 def _minute(dt: datetime) -> int:
@@ -257,28 +281,35 @@ def breaches(booked: list[Booked], days: list[ClinicDay]) -> int:
     return count
 
 
-def core_peak_to_mean(profiles: dict[date, list[int]], days: list[ClinicDay]) -> list[float]:
-    """Return peak ÷ mean concurrency over 10:00-15:00, per day with sessions."""
-    out = []
+def core_minutes(profiles: dict[date, list[int]], days: list[ClinicDay]) -> dict[date, list]:
+    """Return each day's per-minute concurrency over the core hours 10:00-15:00."""
+    out = {}
     for cd in days:
         start = _minute(datetime.combine(cd.day, CORE[0], TZ)) - _minute(cd.opens)
         end = _minute(datetime.combine(cd.day, CORE[1], TZ)) - _minute(cd.opens)
-        core = profiles[cd.day][start:end]
-        mean = sum(core) / len(core)
-        if mean:
-            out.append(max(core) / mean)
+        out[cd.day] = profiles[cd.day][start:end]
     return out
 
 
 def measure(booked, ok, demand, days, open_minutes) -> dict:
+    """Return the quality figures of one booked schedule.
+
+    peak_to_mean: the highest number of concurrent sessions seen in core hours over the 4
+    weeks ÷ the mean number over all core-hour minutes of the 4 weeks (staff are planned
+    for the peak; the mean is what the clinic gets out of them). The per-day variant
+    averages each day's own ratio; a day packed solid scores 1.0 on it however uneven the
+    weeks are, so it is reported beside the main figure, not instead of it.
+    """
     profiles = day_profiles(booked, days)
-    ratios = core_peak_to_mean(profiles, days)
+    core = core_minutes(profiles, days)
+    every = [level for minutes in core.values() for level in minutes]
+    daily = [max(m) / (sum(m) / len(m)) for m in core.values() if sum(m)]
     booked_minutes = sum(sum(p) for p in profiles.values())
     return {
         "booked_share": round(ok / len(demand), 4),
         "utilisation": round(booked_minutes / open_minutes, 4),
-        "peak_to_mean": round(sum(ratios) / len(ratios), 4),
-        "peak_to_mean_worst_day": round(max(ratios), 4),
+        "peak_to_mean": round(max(every) / (sum(every) / len(every)), 4),
+        "peak_to_mean_daily": round(sum(daily) / len(daily), 4),
         "nurse_breaches": breaches(booked, days),
         "booked_chair_hours": round(booked_minutes / 60, 1),
     }
@@ -345,6 +376,7 @@ def main() -> None:
         f"bound {bound / 60:.0f}, open {open_minutes / 60:.0f}"
     )
 
+    impossible = infeasible(demand, days)
     ff_booked, ff_ok, ff_s = book_all(demand, days, "first_fit")
     lv_booked, lv_ok, lv_s = book_all(demand, days, "level")
     ff = measure(ff_booked, ff_ok, demand, days, open_minutes)
@@ -372,10 +404,13 @@ def main() -> None:
         "demand_chair_hours": round(demand_minutes / 60, 1),
         "load": args.load,
         "requests": len(demand),
+        "infeasible_requests": impossible,
+        "booked_share_of_feasible": round(lv_ok / (len(demand) - impossible), 4),
+        "firstfit_booked_share_of_feasible": round(ff_ok / (len(demand) - impossible), 4),
         "booked_chair_hours": lv["booked_chair_hours"],
         "firstfit_booked_chair_hours": ff["booked_chair_hours"],
-        "peak_to_mean_worst_day": lv["peak_to_mean_worst_day"],
-        "firstfit_peak_to_mean_worst_day": ff["peak_to_mean_worst_day"],
+        "peak_to_mean_daily": lv["peak_to_mean_daily"],
+        "firstfit_peak_to_mean_daily": ff["peak_to_mean_daily"],
         "level_seconds": round(lv_s, 2),
         "firstfit_seconds": round(ff_s, 2),
     }

@@ -31,6 +31,8 @@ GRID_MINUTES = 15
 # Sessions at least this long are "long": leveling starts them early in the day.
 LONG_MINUTES = 180
 NOON = 12 * 60
+# Front runners re-ranked by chair fit (see find_options).
+RERANK = 20
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BITCHARS = bytes.maketrans(b"\x00\x01", b"01")
@@ -510,13 +512,18 @@ def find_options(
         request.part_of_day,
         ranking,
     )
-    out = []
-    for _key, k, i, masks in ranked[:limit]:
+    allowed = eng.allowed(request.chair_kinds)
+    picked = []
+    # Re-rank the front runners by how tightly they fit a chair (idle gaps left behind are
+    # chair time nobody can use later); the rest of the list can't reach the top `limit`.
+    for key, k, i, masks in ranked[: max(limit, RERANK) if ranking == "level" else limit]:
         day = eng.days[k]
-        free = [c for c in eng.allowed(request.chair_kinds) if masks.get(c, 0) >> i & 1]
+        free = [c for c in allowed if masks.get(c, 0) >> i & 1]
         chair = eng.best_chair(day, i, request.minutes, free, ranking)
-        out.append(day.option(chair, i, request.minutes, tz))
-    return out
+        fit = day.fit_gap(chair, i, request.minutes) * day.u if ranking == "level" else 0
+        picked.append(((*key[:4], fit, *key[4:]), k, i, chair))
+    picked.sort(key=lambda r: r[0])
+    return [eng.days[k].option(chair, i, request.minutes, tz) for _, k, i, chair in picked[:limit]]
 
 
 def plan_series(
