@@ -337,23 +337,44 @@ def session_book(
     start: datetime,
     by: Any = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Session:
-    """Book one dose in a chair at a start time, or raise BookingError."""
+    """Book one dose in a chair at a start time, or raise BookingError.
+
+    With `notify`, the patient is emailed the time and a manage link after commit.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         _lock_days([selectors.local_day(start)])
-        return _book_one(Choice(dose, chair, start), by=by, now=now)
+        session = _book_one(Choice(dose, chair, start), by=by, now=now)
+        if notify:
+            _notify_after_commit([session])
+        return session
 
 
 def course_book(
-    *, choices: Sequence[Choice], by: Any = None, now: datetime | None = None
+    *,
+    choices: Sequence[Choice],
+    by: Any = None,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> list[Session]:
     """Book several doses all or nothing: any refusal leaves none of them booked."""
     now = now or timezone.now()
     with transaction.atomic():
         _lock_days(selectors.local_day(c.start) for c in choices)
         ordered = sorted(choices, key=lambda c: c.dose.sequence)
-        return [_book_one(choice, by=by, now=now) for choice in ordered]
+        sessions = [_book_one(choice, by=by, now=now) for choice in ordered]
+        if notify:
+            _notify_after_commit(sessions)
+        return sessions
+
+
+def _notify_after_commit(sessions: Sequence[Session]) -> None:
+    from scheduling.reminders import booking_notice_send
+
+    ids = [s.pk for s in sessions]
+    transaction.on_commit(lambda: booking_notice_send(session_ids=ids))
 
 
 def _locked_session(session: Session) -> Session:

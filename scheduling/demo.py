@@ -136,7 +136,7 @@ def _book(stdout) -> None:
         if not plans:
             continue
         try:
-            booked += len(booking.course_book(choices=plans[0], by=scheduler))
+            booked += len(booking.course_book(choices=plans[0], by=scheduler, notify=False))
         except booking.BookingError as exc:  # pragma: no cover - demo only
             stdout.write(f"demo course {course.pk}: {exc}")
     stdout.write(f"Booked {booked} demo sessions (clinic time zone {clinic_tz()}).")

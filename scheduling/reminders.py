@@ -73,6 +73,32 @@ def _send(session: Session, clinic: ClinicSettings) -> None:
     EmailMessage(subject, body, None, [patient.email]).send()
 
 
+def booking_notice_send(*, session_ids: list[int]) -> None:
+    """Email the patient their newly booked times with a manage link (run after commit)."""
+    sessions = list(
+        Session.objects.filter(pk__in=session_ids)
+        .select_related("course__patient")
+        .order_by("start")
+    )
+    if not sessions or not sessions[0].course.patient.email:
+        return
+    patient = sessions[0].course.patient
+    clinic = ClinicSettings.load()
+    days = max((sessions[-1].start - sessions[0].created_at).days + 3, 3)
+    _link, token = link_create(patient=patient, purpose=PrivateLink.Purpose.MANAGE, days=days)
+    context = {"clinic": clinic, "manage_url": link_url(PrivateLink.Purpose.MANAGE, token)}
+    try:
+        with translation.override(patient.preferred_language):
+            context["times"] = [
+                date_format(s.start.astimezone(clinic_tz()), "DATETIME_FORMAT") for s in sessions
+            ]
+            subject = render_to_string("scheduling/email/booked_subject.txt", context).strip()
+            body = render_to_string("scheduling/email/booked.txt", context)
+        EmailMessage(subject, body, None, [patient.email]).send()
+    except Exception:
+        logger.exception("sessions %s: booking email failed", session_ids)
+
+
 def reminders_send(*, now: datetime) -> int:
     """Email every patient whose session starts within two days and has no reminder yet.
 

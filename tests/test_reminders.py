@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from scheduling.booking import session_book
 from scheduling.models import ReminderSent, Session
-from tests.factories import ChairFactory, PatientFactory, ready_course
+from tests.factories import ChairFactory, PatientFactory, clinic_week, ready_course
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +63,16 @@ def test_the_email_carries_the_manage_and_questionnaire_links_but_no_health_deta
     manage = next(w for w in message.body.split() if "/my/" in w)
     page = client.get(manage.replace("https://chairside.test", ""))
     assert page.status_code == 200 and "date of birth" in page.content.decode().lower()
+
+
+def test_booking_emails_the_patient_a_manage_link_after_commit(django_capture_on_commit_callbacks):
+    chairs = clinic_week(weekdays=range(7))
+    course = ready_course("natalizumab", start_after=timezone.localdate() + timedelta(days=3))
+    start = datetime.combine(
+        course.doses.get(sequence=1).target, time(9), tzinfo=ZoneInfo("America/New_York")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        session_book(dose=course.doses.get(sequence=1), chair=chairs[0], start=start)
+    (message,) = mail.outbox
+    assert "https://chairside.test/my/" in message.body
+    assert "natalizumab" not in message.body.lower() and "tysabri" not in message.body.lower()
