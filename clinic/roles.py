@@ -93,8 +93,9 @@ ROLES: dict[str, list[str]] = {
         "intake.delete_oncallshift",
     ],
     SCHEDULER: [
+        # No referrals: they hold diagnoses, medications and documents, and a scheduler books
+        # from the treatment course, which carries the therapy and its prerequisites.
         *_READ_PATIENTS,
-        "intake.view_referral",
         *_SCHEDULING_READ,
         "scheduling.change_treatmentcourse",
         "scheduling.change_courseprerequisite",

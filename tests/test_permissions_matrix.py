@@ -1,0 +1,222 @@
+"""Least privilege: each staff group × each sensitive admin page or action, allowed or refused.
+
+The intent (clinic/roles.py): coordinators triage referrals and send questionnaires; nurses
+read clinical records, answer flags and run the chairs; on-call clinicians read everything
+clinical, keep the roster and the catalogue, and read the access log; schedulers book
+sessions and see patients' contact details, never clinical documents, answers or flags.
+Nobody but a superuser sees sign-in lockouts, private links or user accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+
+from intake.models import Flag, ReferralDocument
+from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
+from scheduling.booking import session_book
+from tests.factories import (
+    PDF_BYTES,
+    PatientFactory,
+    ReferralFactory,
+    clinic_week,
+    ready_course,
+    sent_check,
+)
+from tests.test_history import admin_form_data
+
+pytestmark = pytest.mark.django_db
+
+C, N, K, S = "coordinator", "nurse", "clinician", "scheduler"
+ROLES = (C, N, K, S)
+
+
+@pytest.fixture
+def records(coordinator) -> dict:
+    """One of each sensitive record."""
+    referral = ReferralFactory()
+    document = ReferralDocument(
+        referral=referral,
+        kind="order",
+        original_name="order.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256="0" * 64,
+    )
+    document.file.save("order.pdf", ContentFile(PDF_BYTES), save=False)
+    document.save()
+    patient = PatientFactory()
+    qreq, _url = sent_check(patient=patient, codes=("phq9",))
+    for step in request_steps(qreq):
+        questionnaire_save_page(
+            qreq=qreq, step=step, answers={f"phq9_{i}": 1 for i in range(1, 10)}
+        )
+    response = questionnaire_submit(qreq=qreq)[0]
+    flag = Flag.objects.filter(response=response).first()
+    assert flag is not None
+    chairs = clinic_week(chairs=2, weekdays=range(7))
+    day = timezone.localdate(timezone=ZoneInfo("America/New_York")) + timedelta(days=5)
+    course = ready_course("natalizumab", start_after=day)
+    session = session_book(
+        dose=course.doses.get(sequence=1),
+        chair=chairs[0],
+        start=datetime.combine(day, time(9), tzinfo=ZoneInfo("America/New_York")),
+    )
+    client = Client()
+    client.force_login(coordinator)
+    referral_form = admin_form_data(client.get(f"/admin/intake/referral/{referral.pk}/change/"))
+    patient_form = admin_form_data(client.get(f"/admin/clinic/patient/{patient.pk}/change/"))
+    return {
+        "referral": referral,
+        "document": document,
+        "patient": patient,
+        "qreq": qreq,
+        "response": response,
+        "flag": flag,
+        "course": course,
+        "session": session,
+        "referral_form": referral_form,
+        "patient_form": patient_form,
+    }
+
+
+def _offered_actions(client: Client, url: str) -> set[str]:
+    response = client.get(url)
+    form = response.context.get("action_form") if response.status_code == 200 else None
+    if form is None:
+        return set()
+    return {value for value, _label in form.fields["action"].choices}
+
+
+def _get(url: str) -> Callable[[Client, dict], int]:
+    return lambda client, r: (
+        client.get(
+            url.format(**{k: getattr(v, "pk", v) for k, v in r.items() if not k.endswith("_form")})
+        ).status_code
+    )
+
+
+def _can_change(url: str) -> Callable[[Client, dict], int]:
+    """200 when the change page lets this user edit, 403 when it is read-only or refused."""
+
+    def attempt(client: Client, r: dict) -> int:
+        response = client.get(url)
+        if response.status_code != 200:
+            return response.status_code
+        return 200 if response.context["has_change_permission"] else 403
+
+    return attempt
+
+
+def _referral_edit(client: Client, r: dict) -> int:
+    data = {**r["referral_form"], "phone": "(555) 010-0456"}
+    return client.post(f"/admin/intake/referral/{r['referral'].pk}/change/", data).status_code
+
+
+def _patient_edit(client: Client, r: dict) -> int:
+    data = {**r["patient_form"], "phone": "(555) 010-0457"}
+    return client.post(f"/admin/clinic/patient/{r['patient'].pk}/change/", data).status_code
+
+
+def _transition(client: Client, r: dict) -> int:
+    url = f"/admin/intake/referral/{r['referral'].pk}/transition/in_review/"
+    return client.post(url, {"note": ""}).status_code
+
+
+def _acknowledge(client: Client, r: dict) -> int:
+    url = f"/admin/intake/flag/{r['flag'].pk}/acknowledge/"
+    return client.post(url, {"note": "Called the patient, seen today."}).status_code
+
+
+def _action(url: str, action: str) -> Callable[[Client, dict], int]:
+    def offered(client: Client, r: dict) -> int:
+        return 200 if action in _offered_actions(client, url) else 403
+
+    return offered
+
+
+# page or action -> (how to try it, the roles that may)
+MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
+    "referral list": (_get("/admin/intake/referral/"), {C, N, K}),
+    "referral page": (_get("/admin/intake/referral/{referral}/change/"), {C, N, K}),
+    "referral edit": (_referral_edit, {C}),
+    "referral status change": (_transition, {C}),
+    "referral start-review action": (_action("/admin/intake/referral/", "start_review"), {C}),
+    "referral history": (_get("/admin/intake/referral/{referral}/history/"), {C, N, K}),
+    "document download": (_get("/staff/documents/{document}/"), {C, N, K}),
+    "document list": (_get("/admin/intake/referraldocument/"), {C, N, K}),
+    "patient page": (_get("/admin/clinic/patient/{patient}/change/"), {C, N, K, S}),
+    "patient edit": (_patient_edit, {C}),
+    "patient merge action": (_action("/admin/clinic/patient/", "merge_patients"), {C}),
+    "access log": (_get("/admin/clinic/accesslog/"), {K}),
+    "questionnaire send": (_get("/admin/intake/questionnairerequest/add/"), {C, N, K}),
+    "questionnaire response page": (
+        _get("/admin/intake/questionnaireresponse/{response}/change/"),
+        {N, K},
+    ),
+    "questionnaire response list": (_get("/admin/intake/questionnaireresponse/"), {N, K}),
+    "flag page": (_get("/admin/intake/flag/{flag}/change/"), {N, K}),
+    "flag acknowledge": (_acknowledge, {N, K}),
+    "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K}),
+    "therapy catalogue edit": (_can_change("/admin/clinic/therapy/1/change/"), {K}),
+    "course page": (_get("/admin/scheduling/treatmentcourse/{course}/change/"), {N, K, S}),
+    "course booking": (_get("/admin/scheduling/treatmentcourse/{course}/book/"), {S}),
+    "prerequisite override": (
+        _get("/admin/scheduling/treatmentcourse/{course}/override/"),
+        {K},
+    ),
+    "session list": (_get("/admin/scheduling/session/"), {N, K, S}),
+    "session check-in action": (_action("/admin/scheduling/session/", "check_in"), {N}),
+    "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {S}),
+    "day board": (_get("/admin/scheduling/session/board/"), {N, K, S}),
+    "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
+    "private links": (_get("/admin/clinic/privatelink/"), set()),
+    "user accounts": (_get("/admin/auth/user/"), set()),
+    "groups": (_get("/admin/auth/group/"), set()),
+    "authenticator devices": (_get("/admin/otp_totp/totpdevice/"), set()),
+}
+
+
+def _allowed(status: int) -> bool:
+    assert status in (200, 302, 403), status
+    return status in (200, 302)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_the_pages_it_needs(request, role, records):
+    user = request.getfixturevalue(role)
+    client = Client()
+    client.force_login(user)
+    got = {}
+    want = {}
+    for name, (attempt, allowed_roles) in MATRIX.items():
+        got[name] = _allowed(attempt(client, records))
+        want[name] = role in allowed_roles
+    wrong = {
+        name: ("allowed" if got[name] else "refused") for name in MATRIX if got[name] != want[name]
+    }
+    assert wrong == {}
+
+
+def test_a_refused_edit_changes_nothing(client, nurse, records):
+    client.force_login(nurse)
+    _referral_edit(client, records)
+    _transition(client, records)
+    records["referral"].refresh_from_db()
+    assert records["referral"].phone != "(555) 010-0456"
+    assert records["referral"].status == "received"
+
+
+def test_a_superuser_reaches_every_page(superuser, records):
+    client = Client()
+    client.force_login(superuser)
+    for name, (attempt, _roles) in MATRIX.items():
+        if name in {"session check-in action", "session cancel action"}:
+            continue
+        assert _allowed(attempt(client, records)), name
