@@ -55,7 +55,7 @@ class Board:
     day: date
     is_open: bool
     slots: int
-    hours: list[tuple[int, str]]  # (start slot, "08:00") for each whole hour
+    hours: list[tuple[int, int, str]]  # (start slot, span, "08:00") for each whole hour
     rows: list[Row]
     load: list[LoadCell]
     sessions: list[Session]
@@ -111,7 +111,7 @@ def board_build(day: date) -> Board:
             )
         )
     hours = [
-        (index + 1, f"{(first + index * SLOT).astimezone(tz):%H:%M}")
+        (index + 1, min(4, slots - index), f"{(first + index * SLOT).astimezone(tz):%H:%M}")
         for index in range(slots)
         if (first + index * SLOT).astimezone(tz).minute == 0
     ]

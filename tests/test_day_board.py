@@ -94,3 +94,11 @@ def test_the_dashboard_lists_today_sessions(client, nurse):
     html = client.get("/admin/").content.decode()
     assert "Today&#x27;s sessions" in html and "Open the day board" in html
     assert html.count("status-booked") == 2
+
+
+def test_hour_labels_never_run_past_closing():
+    clinic_week(closes="18:00")
+    board = board_build(MONDAY)
+    assert board.hours[0] == (3, 4, "08:00")
+    assert all(slot + span - 1 <= board.slots for slot, span, _label in board.hours)
+    assert board.hours[-1] == (39, 4, "17:00")
