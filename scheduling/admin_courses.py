@@ -141,6 +141,7 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
         "part_of_day",
         "chair_kind",
         "short_infusion",
+        "observation_minutes",
         "override_reason",
         "override_by",
         "override_at",

@@ -140,6 +140,14 @@ class TreatmentCourse(models.Model):
         default=False,
         help_text="Use the therapy's shorter infusion option where it has one (clinician's call).",
     )
+    observation_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Observation after doses whose protocol leaves it to the clinician (natalizumab "
+            "from the 13th infusion); blank = none."
+        ),
+    )
     chair_kind = models.CharField(
         max_length=10, choices=Chair.Kind.choices, blank=True, help_text="Blank = any kind."
     )
@@ -231,12 +239,18 @@ class PlannedDose(models.Model):
 
     @property
     def minutes(self) -> int:
-        """Return chair time: premed + infusion (short option if the course allows) + obs."""
+        """Return chair time: premed + infusion (short option if the course allows) + obs.
+
+        Observation is the step's, or the course's clinician-set time where the step has none.
+        """
         step = self.step
         infusion = step.infusion_minutes
         if self.course.short_infusion and step.short_infusion_minutes:
             infusion = step.short_infusion_minutes
-        return step.premed_minutes + infusion + step.observation_minutes
+        observation = step.observation_minutes
+        if not observation and self.course.observation_minutes:
+            observation = self.course.observation_minutes
+        return step.premed_minutes + infusion + observation
 
     def window_shift(self, days: int) -> None:
         delta = timedelta(days=days)

@@ -94,3 +94,12 @@ def test_an_override_needs_a_reason(clinician):
 def test_every_planned_dose_has_a_window_around_its_target():
     for dose in PlannedDose.objects.filter(course=_course("ublituximab")):
         assert dose.earliest <= dose.target <= dose.latest
+
+
+def test_natalizumab_observation_from_the_13th_infusion_is_the_clinicians_call():
+    course = _course("natalizumab")
+    course.observation_minutes = 30
+    course.save()
+    doses = list(course.doses.select_related("step", "course").order_by("sequence"))
+    assert doses[0].minutes == 120  # the protocol's own 60 min observation stays
+    assert doses[12].minutes == 60 + 30
