@@ -164,3 +164,18 @@ def test_booking_creates_the_per_visit_checks():
         now=NOW,
     )
     assert [c.requirement.code for c in session.checks.all()] == ["touch_checklist"]
+
+
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [(date(2027, 3, 14), 11), (date(2027, 11, 7), 12), (date(2027, 3, 13), 12)],
+)
+def test_daylight_saving_days_keep_local_wall_clock_times(day, utc_hour):
+    chairs = clinic_week(chairs=1, weekdays=range(7))
+    course = ready_course("natalizumab", start_after=day)
+    session = session_book(
+        dose=first_dose(course), chair=chairs[0], start=at(day, "07:30"), now=NOW
+    )
+    assert session.start.astimezone(ZoneInfo("UTC")).hour == utc_hour
+    assert session.start.astimezone(NY).time() == time(7, 30)
+    assert session.end - session.start == timedelta(minutes=120)
