@@ -288,6 +288,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # At DEBUG it logs missing template variables with tracebacks that show page data.
+        "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
     },
 }
