@@ -157,3 +157,55 @@ def test_nurses_coordinators_and_schedulers_cannot_read_the_log(
     for user in (nurse, coordinator, scheduler):
         client.force_login(user)
         assert client.get("/admin/clinic/accesslog/").status_code == 403
+
+
+def _submitted_response():
+    from intake.models import Flag
+    from intake.questionnaires import (
+        questionnaire_save_page,
+        questionnaire_submit,
+        request_steps,
+    )
+    from tests.factories import sent_check
+
+    qreq, _url = sent_check(codes=("phq9",))
+    for step in request_steps(qreq):
+        questionnaire_save_page(
+            qreq=qreq, step=step, answers={f"phq9_{i}": 1 for i in range(1, 10)}
+        )
+    response = questionnaire_submit(qreq=qreq)[0]
+    return response, Flag.objects.filter(response=response).first()
+
+
+def test_opening_a_questionnaire_response_writes_exactly_one_row(client, nurse):
+    from intake.models import QuestionnaireResponse
+
+    response, _flag = _submitted_response()
+    client.force_login(nurse)
+    page = client.get(f"/admin/intake/questionnaireresponse/{response.pk}/change/")
+    assert page.status_code == 200
+    row = only_row()
+    assert (row.user, row.action, row.object_id) == (nurse, "view", str(response.pk))
+    assert row.content_type == ContentType.objects.get_for_model(QuestionnaireResponse)
+
+
+def test_opening_a_flag_writes_exactly_one_row(client, clinician):
+    from intake.models import Flag
+
+    _response, flag = _submitted_response()
+    client.force_login(clinician)
+    assert client.get(f"/admin/intake/flag/{flag.pk}/change/").status_code == 200
+    row = only_row()
+    assert row.content_type == ContentType.objects.get_for_model(Flag)
+    assert row.object_id == str(flag.pk)
+
+
+def test_a_refused_response_page_writes_no_row(client, coordinator, scheduler):
+    response, _flag = _submitted_response()
+    for user in (coordinator, scheduler):
+        client.force_login(user)
+        assert (
+            client.get(f"/admin/intake/questionnaireresponse/{response.pk}/change/").status_code
+            == 403
+        )
+    assert AccessLog.objects.count() == 0
