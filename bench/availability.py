@@ -20,12 +20,10 @@ Prints progress on stderr and one JSON line on stdout.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
 import argparse
 import json
@@ -33,28 +31,18 @@ import random
 import statistics
 import time
 from datetime import date, timedelta
-from datetime import time as dtime
 
-import django
+from bench import django_db
 
-django.setup()
+django_db.setup()
 
-from django.conf import settings
 from django.db import connection
-from django.test.utils import setup_test_environment
 
 from bench.clinic_model import log
-from clinic.models import ClinicSettings, Patient, Therapy
+from clinic.models import Therapy
 from scheduling import availability as engine
 from scheduling import selectors
-from scheduling.models import (
-    Chair,
-    NurseShift,
-    OpeningHours,
-    PlannedDose,
-    Session,
-    TreatmentCourse,
-)
+from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
 
 N_CHAIRS, N_BEDS = 24, 2
 YEAR_FIRST, YEAR_LAST = date(2026, 1, 5), date(2026, 12, 31)
@@ -66,50 +54,11 @@ SEARCH_DAYS = 28
 DURATIONS = [(60, 25), (120, 35), (90, 15), (240, 10), (150, 7), (300, 5), (390, 3)]
 
 
-def make_database() -> str:
-    """Create a throwaway test database; return the name to restore when dropping it.
-
-    Refuses a PostgreSQL database that isn't meant for benchmarks.
-    """
-    setup_test_environment()
-    db = settings.DATABASES["default"]
-    if connection.vendor == "postgresql":
-        if db["NAME"] != "chairside_bench":
-            sys.exit("On PostgreSQL this bench only runs against the database chairside_bench.")
-        db.setdefault("TEST", {})["NAME"] = "chairside_bench"
-    original = db["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    return original
-
-
-def make_clinic() -> None:
-    ClinicSettings.load()
-    for weekday in range(5):
-        OpeningHours.objects.create(
-            weekday=weekday, opens=dtime(7, 30), closes=dtime(18, 0), last_start=dtime(17, 0)
-        )
-        NurseShift.objects.create(weekday=weekday, starts=dtime(7, 30), ends=dtime(18, 0), nurses=4)
-        NurseShift.objects.create(weekday=weekday, starts=dtime(9, 0), ends=dtime(16, 30), nurses=2)
-    Chair.objects.bulk_create(
-        Chair(name=f"Chair {i:02d}", kind="bed" if i > N_CHAIRS - N_BEDS else "chair", position=i)
-        for i in range(1, N_CHAIRS + 1)
-    )
-
-
 def make_sessions(rng: random.Random) -> int:
     """Fill the year with sessions placed by the engine itself, so every day is feasible."""
     therapy = Therapy.objects.get(code="natalizumab")
     step = therapy.steps.order_by("position").first()
-    patients = Patient.objects.bulk_create(
-        Patient(
-            record_number=f"BN{n:07d}",
-            legal_given_name=f"Given{n}",
-            legal_family_name=f"Family{n}",
-            date_of_birth=date(1960, 1, 1) + timedelta(days=n),
-            match_key=f"family{n}|given{n}",
-        )
-        for n in range(2000)
-    )
+    patients = django_db.make_patients(2000)
     courses = TreatmentCourse.objects.bulk_create(
         TreatmentCourse(patient=p, therapy=therapy, start_after=YEAR_FIRST) for p in patients
     )
@@ -220,9 +169,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    original_db = make_database()
+    original_db = django_db.create()
     log(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    make_clinic()
+    django_db.make_clinic(chairs=N_CHAIRS, beds=N_BEDS, peak_nurses=6, edge_nurses=4)
     started = time.perf_counter()
     n_sessions = make_sessions(rng)
     log(f"{n_sessions} sessions in {time.perf_counter() - started:.1f}s")
@@ -281,7 +230,7 @@ def main() -> None:
         "seed": args.seed,
     }
     result["targets_met"] = result["engine_median_ms"] <= 10 and result["speedup"] >= 50
-    connection.creation.destroy_test_db(original_db, verbosity=0)
+    django_db.drop(original_db)
     print(json.dumps(result))
 
 
