@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from scheduling.booking import BookingError, session_book
+from scheduling.booking import BookingError, session_book, session_move
 from scheduling.models import Session
 from tests.factories import clinic_week, ready_course
 
@@ -90,3 +90,25 @@ def test_the_database_itself_refuses_an_overlapping_session():
             start=booked.start.replace(minute=45),
             end=booked.end,
         )
+
+
+def test_a_booking_and_a_reschedule_racing_for_one_chair_let_one_through():
+    chairs = clinic_week(chairs=2, nurses=5)
+    moving = session_book(
+        dose=ready_course().doses.get(sequence=1),
+        chair=chairs[1],
+        start=START.replace(hour=8),
+        now=NOW,
+    )
+    newcomers = [ready_course().doses.get(sequence=1) for _ in range(9)]
+    jobs = [
+        (lambda: session_move(session=moving, chair=chairs[0], start=START, now=NOW)),
+        *[
+            (lambda d=dose: session_book(dose=d, chair=chairs[0], start=START, now=NOW))
+            for dose in newcomers
+        ],
+    ]
+    succeeded, errors = _race(jobs)
+    assert succeeded == 1
+    assert all(isinstance(e, BookingError) for e in errors), errors
+    assert Session.objects.active().filter(chair=chairs[0], start=START).count() == 1
