@@ -14,10 +14,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
-# beside one unless told the caller knows what it is doing (the live server is a thread).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("CHAIRSIDE_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = [
@@ -39,33 +35,73 @@ _PATHS_KEY = pytest.StashKey[list[str]]()
 browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(scope="session")
-def browser(django_db_setup, django_db_blocker) -> Iterator[Any]:
-    """Launch one headless Chromium for the whole run."""
+class _Chromium:
+    """One Chromium, started by the first browser test and stopped after the last one.
+
+    Playwright's sync API marks an event loop as running in this thread while it is up, so
+    the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE (the live server is a thread). Both are confined
+    to the run of browser tests, so later tests and their subprocesses see neither.
+    """
+
+    playwright: Any = None
+    chromium: Any = None
+    saved_env: str | None = None
+
+    @classmethod
+    def start(cls) -> Any:
+        from django.db import connections
+        from playwright.sync_api import sync_playwright
+
+        cls.saved_env = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        # With the loop marked running, Django's per-context connection store hands out
+        # fresh connection objects: carry over the test database's serialized contents, or
+        # `serialized_rollback` would silently restore nothing after a flush.
+        serialized = {
+            alias: connections[alias]._test_serialized_contents
+            for alias in connections
+            if hasattr(connections[alias], "_test_serialized_contents")
+        }
+        cls.playwright = sync_playwright().start()
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
+        cls.chromium = cls.playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        return cls.chromium
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.playwright is None:
+            return
+        try:
+            cls.chromium.close()
+        finally:
+            cls.playwright.stop()
+            cls.playwright = cls.chromium = None
+            if cls.saved_env is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls.saved_env
+
+
+@pytest.fixture
+def browser(django_db_setup) -> Any:
+    """Return the headless Chromium (started on first use)."""
     if not CHROMIUM.exists():
         if REQUIRE_BROWSER:
             pytest.fail(f"CHAIRSIDE_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
+    return _Chromium.chromium or _Chromium.start()
 
-    # Playwright's sync API marks an event loop as running in this thread, and Django's
-    # per-context connection store then hands out fresh connection objects. Carry over the
-    # test database's serialized contents, or `serialized_rollback` (here and in later
-    # transactional tests) would silently restore nothing after a flush.
-    serialized = {
-        alias: connections[alias]._test_serialized_contents
-        for alias in connections
-        if hasattr(connections[alias], "_test_serialized_contents")
-    }
-    with sync_playwright() as playwright:
-        for alias, contents in serialized.items():
-            connections[alias]._test_serialized_contents = contents
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # Stop Chromium once the test's own teardown (the database flush) has run, when the next
+    # test is not a browser test: tests run after this one must not see the running loop.
+    yield
+    if nextitem is None or nextitem.get_closest_marker("browser") is None:
+        _Chromium.stop()
 
 
 @pytest.fixture
