@@ -29,10 +29,25 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 _PATHS_KEY = pytest.StashKey[list[str]]()
+_SKIPPED_KEY = pytest.StashKey[int]()
 
 # Every browser test drives the live server thread, so it needs real commits; the data
 # migrations' rows (therapies, staff groups) are restored for each test.
 browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+_NO_BROWSER = f"browser tests skipped: no Chromium at {CHROMIUM}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Without Chromium (and outside CI) leave the browser tests out, with one line saying so."""
+    if CHROMIUM.exists() or REQUIRE_BROWSER:
+        return
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if browser_items:
+        config.hook.pytest_deselected(items=browser_items)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+        config.stash[_SKIPPED_KEY] = len(browser_items)
 
 
 class _Chromium:
@@ -234,6 +249,8 @@ def path_done(request) -> Callable[[str], None]:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if config.stash.get(_SKIPPED_KEY, 0):
+        terminalreporter.write_line(f"{_NO_BROWSER} ({config.stash[_SKIPPED_KEY]} tests)")
     paths = config.stash.get(_PATHS_KEY, [])
     if paths:
         terminalreporter.section("browser paths covered")
