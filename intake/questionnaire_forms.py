@@ -70,6 +70,12 @@ class QuestionnairePageForm(forms.Form):
                 result[name] = raw.strip()
         return result
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # Tie the message to the answer box for screen readers (step.html gives it this id).
+        if field in self.fields:
+            self.fields[field].widget.attrs["aria-describedby"] = f"{field}-error"
+
     def mark_missing(self, missing: list[str]) -> None:
         for name in missing:
             self.add_error(name, _("Answer this question to continue."))
