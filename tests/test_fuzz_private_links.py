@@ -73,13 +73,13 @@ dob_posts = st.one_of(
 @settings(max_examples=fuzz_examples(1.5))
 @given(post=dob_posts, purpose=st.sampled_from(PrivateLink.Purpose.values))
 def test_hostile_date_of_birth_answers_never_fail_and_write_only_what_they_should(
-    links, post, purpose
+    client, links, post, purpose
 ):
     cache.clear()
     link, token = links[purpose]
-    # Each example starts from an unlocked link and a new browser.
+    # Each example starts from an unlocked link and a new browser (no cookies).
     PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=0, locked_until=None)
-    client = Client()
+    client.cookies.clear()
     # The oracle sees the post as the view does: a multi-value dict, last value wins.
     form = DateOfBirthForm(
         MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in post.items()})
@@ -118,13 +118,15 @@ _tokens = st.one_of(
     method=st.sampled_from(["get", "post"]),
     mutate=st.booleans(),
 )
-def test_hostile_tokens_get_not_found_and_write_nothing(links, token, purpose, method, mutate):
+def test_hostile_tokens_get_not_found_and_write_nothing(
+    client, links, token, purpose, method, mutate
+):
     cache.clear()
+    client.cookies.clear()
     if mutate:
         # One character off a real token must not open it.
         real = links[purpose][1]
         token = real[:-1] + ("A" if real[-1] != "A" else "B")
-    client = Client()
     before = row_counts()
     url = f"/test-gate/{purpose}/{quote(token, safe='')}/"
     response = getattr(client, method)(url, {"date_of_birth": DOB})
