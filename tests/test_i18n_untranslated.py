@@ -27,32 +27,43 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{\{[^}]*\}\}|\n")
 
 
 def po_entries(path: Path = PO_FILE) -> list[tuple[str, str, bool]]:
-    """Return (msgid, msgstr, fuzzy) for each live entry of a .po file (no plural forms)."""
+    """Return (msgid, msgstr, fuzzy) for each live entry of a .po file.
+
+    A plural entry gives one row per English form (singular and plural), each with its
+    Spanish forms joined, or "" when any form is missing.
+    """
     entries: list[tuple[str, str, bool]] = []
-    msgid = msgstr = None
-    target = None
-    fuzzy = next_fuzzy = False
+    current: dict | None = None
+    target: str | None = None
+    next_fuzzy = False
 
     def flush() -> None:
-        if msgid:
-            entries.append((msgid, msgstr or "", fuzzy))
+        if current and current["ids"][0]:
+            forms = current["strs"]
+            msgstr = "" if not forms or not all(forms) else " | ".join(forms)
+            for msgid in current["ids"]:
+                entries.append((msgid, msgstr, current["fuzzy"]))
 
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if line.startswith("#,") and "fuzzy" in line:
             next_fuzzy = True
+        elif line.startswith("#~"):
+            target = None
         elif line.startswith("msgid "):
             flush()
-            msgid, msgstr, target = ast.literal_eval(line[6:]), None, "id"
-            fuzzy, next_fuzzy = next_fuzzy, False
-        elif line.startswith("msgstr "):
-            msgstr, target = ast.literal_eval(line[7:]), "str"
-        elif line.startswith('"') and target == "id":
-            msgid += ast.literal_eval(line)
-        elif line.startswith('"') and target == "str":
-            msgstr += ast.literal_eval(line)
-        elif line.startswith("#~") or line.startswith("msgid_plural"):
-            target = None
+            current = {"ids": [ast.literal_eval(line[6:])], "strs": [], "fuzzy": next_fuzzy}
+            next_fuzzy, target = False, "id"
+        elif line.startswith("msgid_plural ") and current:
+            current["ids"].append(ast.literal_eval(line[13:]))
+            target = "id"
+        elif line.startswith("msgstr") and current:
+            current["strs"].append(ast.literal_eval(line.split(" ", 1)[1]))
+            target = "str"
+        elif line.startswith('"') and current and target == "id":
+            current["ids"][-1] += ast.literal_eval(line)
+        elif line.startswith('"') and current and target == "str":
+            current["strs"][-1] += ast.literal_eval(line)
     flush()
     return entries
 
@@ -121,6 +132,8 @@ def test_the_compiled_catalogue_matches_the_po_file():
     """The .mo is committed (no gettext at test time): it must not be older than the .po."""
     with translation.override("es"):
         for msgid, msgstr, _ in po_entries():
+            if " | " in msgstr:  # a plural entry
+                continue
             assert translation.gettext(msgid) == msgstr, f"recompile the .mo: {msgid!r}"
 
 
