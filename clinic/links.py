@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.audit import access_log
 from clinic.forms import DateOfBirthForm
@@ -149,6 +150,6 @@ def link_gate(
             return _error(request, "clinic/link_locked.html", 429)
         form.add_error(
             "date_of_birth",
-            "That date of birth does not match our records. Please check it and try again.",
+            _("That date of birth does not match our records. Please check it and try again."),
         )
     return render(request, "clinic/link_dob.html", {"form": form}, status=200)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.links import link_gate
 from clinic.models import PrivateLink
 from intake import instruments as defs
+from intake.instruments.translations import localized
 from intake.models import QuestionnaireRequest
 from intake.questionnaire_forms import QuestionnairePageForm
 from intake.questionnaires import (
@@ -74,7 +76,9 @@ def questionnaire_start_view(request: HttpRequest, token: str) -> HttpResponse:
             qreq,
             steps,
             token,
-            instruments=qreq.ordered_instruments(),
+            instruments=[
+                localized(i.definition, get_language()) for i in qreq.ordered_instruments()
+            ],
             resume=resume,
             started=bool(qreq.draft),
         ),

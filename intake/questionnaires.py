@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from clinic.links import link_create, link_url
 from clinic.models import Patient, PrivateLink
 from intake import instruments as defs
+from intake.instruments.translations import localized
 from intake.models import (
     Flag,
     FlagLevel,
@@ -72,7 +73,8 @@ class Step:
 
     @property
     def definition(self) -> dict[str, Any]:
-        return self.instrument.definition
+        # Wording in the active (patient's) language; structure and scoring are unchanged.
+        return localized(self.instrument.definition, translation.get_language())
 
     @property
     def page(self) -> dict[str, Any]:
