@@ -198,6 +198,9 @@ def timed(client: Client, url: str, runs: int) -> tuple[float, int, int]:
         response = client.get(url)
     # Count now: the captured list reads the connection's log, which the next request resets.
     n_queries = len(queries)
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:2]
+    for q in slowest:
+        log(f"  slowest query {float(q['time']) * 1000:.0f} ms: {q['sql'][:160]}")
     times = []
     for _ in range(runs):
         started = time.perf_counter()
