@@ -496,10 +496,11 @@ def find_options(
     free for [start, end) (half-open), chair kind allowed, and at every instant of
     [start, end) concurrency + 1 <= nurse capacity and <= number of chairs.
     ranking="level": part_of_day first, then the lowest resulting day peak, then the lowest
-    concurrency inside the session, long sessions early and short ones in the emptiest
-    gaps, earlier date first among equals; chairs: plain chairs before beds/recliners (when
-    any kind will do), then the tightest fit. ranking="first_fit": earliest start, lowest
-    chair id. Empty list means nothing fits.
+    concurrency inside the session, then (among the best RERANK starts) the tightest fit on
+    a chair, then long sessions early and short ones in the emptiest gaps (latest first),
+    earlier date first among equals; chairs: plain chairs before beds/recliners (when any
+    kind will do), then the tightest fit. ranking="first_fit": earliest start, lowest chair
+    id. Empty list means nothing fits.
     """
     if request.minutes <= 0 or limit <= 0:
         return []
@@ -554,9 +555,13 @@ def plan_series(
     last = first_latest + timedelta(horizon)
     eng = _Engine(days, chairs, booked, tz, first_earliest, last, [d.minutes for d in doses])
     first = doses[0]
-    firsts = _dose_candidates(
+    ranked = _dose_candidates(
         eng, eng.days, first, first_earliest, first_latest, chair_kinds, part_of_day, ranking
     )
+    # Offer different days first: plans 15 minutes apart on one day are not real choices.
+    seen: set[int] = set()
+    firsts = [c for c in ranked if c[1] not in seen and not seen.add(c[1])]
+    firsts += [c for c in ranked if c not in firsts]
     plans: list[tuple[tuple, SeriesPlan]] = []
     for tried, cand in enumerate(firsts):
         if len(plans) >= limit or tried >= limit * 4:
