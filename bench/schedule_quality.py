@@ -326,29 +326,42 @@ def comparable_day(days: list[ClinicDay], lv: dict, ff: dict) -> ClinicDay:
     return min(busy or days, key=lambda d: abs(sum(lv[d.day]) - sum(ff[d.day])))
 
 
-def plot(path, day: ClinicDay, leveled: list[int], first_fit: list[int]) -> None:
+def plot(path, days: list[ClinicDay], day: ClinicDay, lv: dict, ff: dict) -> None:
+    """Draw the average day of the 4 weeks (left) and one comparable busy day (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hours = [7.5 + t / 60 for t in range(len(leveled))]
+    span = len(lv[day.day])
+    hours = [7.5 + t / 60 for t in range(span)]
     cap = []
-    for t in range(len(leveled)):
+    for t in range(span):
         when = _minute(day.opens) + t
         n = sum(s.patients for s in day.capacity if _minute(s.start) <= when < _minute(s.end))
         cap.append(min(n, N_CHAIRS))
-    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
-    ax.step(hours, first_fit, where="post", label="first-fit (earliest free slot)", color="#c0392b")
-    ax.step(hours, leveled, where="post", label="Chairside leveling", color="#1f6feb", lw=2)
-    ax.step(hours, cap, where="post", label="nurse capacity (1:4)", color="#555", ls="--", lw=1)
-    ax.axvspan(10, 15, color="#f2f2f2", zorder=0, label="core hours 10:00-15:00")
-    ax.set_xlabel(f"clinic time, {day.day:%a %d %b %Y}")
-    ax.set_ylabel("patients in chairs")
-    ax.set_xticks(range(8, 19))
-    ax.set_ylim(0, N_CHAIRS + 1)
-    ax.set_title("Concurrent sessions over one day: leveled vs first-fit (same requests)")
-    ax.legend(loc="lower center", fontsize=8, ncol=2)
+
+    def mean(profiles: dict) -> list[float]:
+        return [sum(profiles[d.day][t] for d in days) / len(days) for t in range(span)]
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), dpi=110, sharey=True)
+    panels = (
+        (axes[0], mean(lv), mean(ff), f"average of the {len(days)} open days"),
+        (axes[1], lv[day.day], ff[day.day], f"{day.day:%a %d %b %Y} (similar chair time)"),
+    )
+    for ax, leveled, first_fit, label in panels:
+        ax.axvspan(10, 15, color="#f2f2f2", zorder=0, label="core hours 10:00-15:00")
+        ax.step(hours, cap, where="post", label="nurse capacity (1:4)", color="#555", ls="--", lw=1)
+        ax.step(
+            hours, first_fit, where="post", label="first-fit (earliest free slot)", color="#c0392b"
+        )
+        ax.step(hours, leveled, where="post", label="Chairside leveling", color="#1f6feb", lw=2)
+        ax.set_xlabel(f"clinic time: {label}")
+        ax.set_xticks(range(8, 19))
+        ax.set_ylim(0, N_CHAIRS + 1)
+    axes[0].set_ylabel("patients in chairs")
+    axes[1].legend(loc="lower center", fontsize=8, ncol=2)
+    fig.suptitle("Concurrent sessions, leveled vs first-fit, same requests (schedule_quality.py)")
     fig.tight_layout()
     fig.savefig(path)
     log(f"wrote {path}")
@@ -387,7 +400,7 @@ def main() -> None:
     if args.png:
         lv_prof, ff_prof = day_profiles(lv_booked, days), day_profiles(ff_booked, days)
         day = days[args.plot_day] if args.plot_day >= 0 else comparable_day(days, lv_prof, ff_prof)
-        plot(args.png, day, lv_prof[day.day], ff_prof[day.day])
+        plot(args.png, days, day, lv_prof, ff_prof)
 
     result = {
         "booked_share": lv["booked_share"],
