@@ -192,15 +192,18 @@ def assert_fits_narrow_screen(page, name: str) -> None:
         page.set_viewport_size(original)
 
 
-def save_screenshots(page, name: str) -> None:
-    """Save desktop and phone PNGs of the current page into docs/screenshots/."""
+def save_screenshots(page, name: str, *, full_page: bool = True) -> None:
+    """Save desktop and phone PNGs of the current page into docs/screenshots/.
+
+    Long forms pass full_page=False: the first screen (heading, error summary) is the point.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     try:
         page.set_viewport_size(DESKTOP)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=full_page)
         page.set_viewport_size(PHONE)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=full_page)
     finally:
         page.set_viewport_size(original)
 

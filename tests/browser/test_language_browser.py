@@ -19,7 +19,7 @@ def test_a_spanish_browser_gets_spanish_pages(new_context, path_done):
         "Referir a un paciente para tratamiento de infusión"
     )
     assert_accessible(page, "referral form in Spanish")
-    save_screenshots(page, "referral-form-es")
+    save_screenshots(page, "referral-form-es", full_page=False)
     path_done("language: a Spanish browser gets the referral form in Spanish")
 
 

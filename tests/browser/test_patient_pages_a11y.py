@@ -56,7 +56,7 @@ def test_every_questionnaire_page_is_accessible(new_context, locale):
         page.goto(f"{link}step/{step.number}/")
         _check(page, f"questionnaire step {step.number} ({locale})")
         if step.page["id"] == "symptoms_body" and locale == "en-US":
-            save_screenshots(page, "questionnaire-scales")
+            save_screenshots(page, "questionnaire-scales", full_page=False)
     page.goto(f"{link}review/")
     _check(page, f"questionnaire review ({locale})")
     page.goto(f"{link}saved/")

@@ -86,7 +86,7 @@ def test_a_patient_answers_saves_comes_back_later_and_finishes(new_context, path
     later.wait_for_load_state()
     assert later.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     assert_accessible(later, "questionnaire step with errors")
-    save_screenshots(later, "questionnaire-step-errors")
+    save_screenshots(later, "questionnaire-step-errors", full_page=False)
     _answer_every_question(later, "Not at all")
     later.get_by_role("button", name="Continue").click()
 

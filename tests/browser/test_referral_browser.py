@@ -32,7 +32,7 @@ def test_a_referrer_sends_a_referral_with_a_pdf_and_sees_the_reference(page, pat
     _open_referral_form(page)
     assert_accessible(page, "referral form")
     assert_fits_narrow_screen(page, "referral form")
-    save_screenshots(page, "referral-form")
+    save_screenshots(page, "referral-form", full_page=False)
 
     fill_form(page, referral_form_data())
     page.set_input_files("[name='documents_order']", PDF_UPLOAD)
@@ -67,7 +67,7 @@ def test_a_referrer_fixes_a_mistake_from_the_error_summary(page, path_done):
         "the NPI error is not tied to its field"
     )
     assert_accessible(page, "referral form with errors")
-    save_screenshots(page, "referral-form-errors")
+    save_screenshots(page, "referral-form-errors", full_page=False)
 
     summary.get_by_role("link", name=re.compile("NPI")).click()
     assert page.evaluate("document.activeElement.id") == "id_provider_npi"
