@@ -373,9 +373,14 @@ class _Engine:
             return (day.day, i)
         wmax, wsum = day.measure(i, minutes)
         new_peak = max(day.peak, wmax + 1)
-        # Long sessions go early (they can't fit later); short ones fill the emptiest gaps,
-        # latest first, which leaves the mornings free for the long ones.
-        place = ((i * day.u) // 60,) if minutes >= LONG_MINUTES else (wsum // minutes, -i)
+        if minutes >= LONG_MINUTES:
+            # Long sessions go early: later in the day they no longer fit.
+            place: tuple[int, ...] = ((i * day.u) // 60,)
+        else:
+            # Short ones fill the emptiest gaps, first where a long session could no longer
+            # start (the last hours), then earliest: the mornings stay free for long ones.
+            long_could_start = int(i <= day.span - LONG_MINUTES // day.u)
+            place = (wsum // minutes, long_could_start, i)
         same_time = abs(lm - anchor) // GRID_MINUTES if anchor is not None else 0
         return (_pod_miss(part_of_day, lm), new_peak, same_time, wmax, place, day.day, i)
 
@@ -497,10 +502,10 @@ def find_options(
     [start, end) concurrency + 1 <= nurse capacity and <= number of chairs.
     ranking="level": part_of_day first, then the lowest resulting day peak, then the lowest
     concurrency inside the session, then (among the best RERANK starts) the tightest fit on
-    a chair, then long sessions early and short ones in the emptiest gaps (latest first),
-    earlier date first among equals; chairs: plain chairs before beds/recliners (when any
-    kind will do), then the tightest fit. ranking="first_fit": earliest start, lowest chair
-    id. Empty list means nothing fits.
+    a chair, then long sessions early and short ones in the emptiest gaps (first in the last
+    hours, where a long session could no longer start), earlier date first among equals;
+    chairs: plain chairs before beds/recliners (when any kind will do), then the tightest
+    fit. ranking="first_fit": earliest start, lowest chair id. Empty list means nothing fits.
     """
     if request.minutes <= 0 or limit <= 0:
         return []

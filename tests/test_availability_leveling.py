@@ -34,14 +34,16 @@ def hhmm(dt: datetime) -> str:
     return dt.astimezone(TZ).strftime("%H:%M")
 
 
-def book_in_turn(minutes_in_arrival_order: list[int], ranking: str, days=None) -> list[Booked]:
-    """Book each request's top option in turn, as staff would."""
-    days = days or [open_day()]
+def book_in_turn(
+    minutes_in_arrival_order: list[int], ranking: str, chairs: list[Chair] = CHAIRS
+) -> list[Booked]:
+    """Book each request's top option in turn on one day, as staff would."""
+    days = [open_day()]
     booked: list[Booked] = []
     for minutes in minutes_in_arrival_order:
-        request = SlotRequest(minutes=minutes, earliest=days[0].day, latest=days[-1].day)
+        request = SlotRequest(minutes=minutes, earliest=MONDAY, latest=MONDAY)
         best = find_options(
-            days=days, chairs=CHAIRS, booked=booked, request=request, tz=TZ, ranking=ranking
+            days=days, chairs=chairs, booked=booked, request=request, tz=TZ, ranking=ranking
         )[0]
         booked.append(Booked(best.chair_id, best.start, best.end))
     return booked
@@ -57,17 +59,28 @@ def peak(booked: list[Booked]) -> int:
 
 
 def test_leveling_puts_the_long_infusion_early_and_lowers_the_peak():
-    # Three 1-hour requests arrive before one 4-hour request.
+    # Two chairs; two 1-hour requests arrive before one 4-hour request.
+    arrivals = [60, 60, 240]
+
+    first_fit = book_in_turn(arrivals, "first_fit", CHAIRS[:2])
+    leveled = book_in_turn(arrivals, "level", CHAIRS[:2])
+
+    # First-fit: both short ones at 08:00, so the long one is squeezed to 09:00; peak 2.
+    assert [hhmm(b.start) for b in first_fit] == ["08:00", "08:00", "09:00"]
+    assert peak(first_fit) == 2
+    # Leveled: short ones go where a 4-hour session could no longer start (from 13:15 on a
+    # day closing at 16:00), one after the other; the long one starts at opening; peak 1.
+    assert [hhmm(b.start) for b in leveled] == ["13:15", "14:15", "08:00"]
+    assert peak(leveled) == 1
+
+
+def test_short_infusions_fill_the_morning_only_when_the_afternoon_is_taken():
     arrivals = [60, 60, 60, 240]
 
-    first_fit = book_in_turn(arrivals, "first_fit")
     leveled = book_in_turn(arrivals, "level")
 
-    # First-fit: the three short ones at 08:00 on every chair, the long one squeezed to 09:00.
-    assert [hhmm(b.start) for b in first_fit] == ["08:00", "08:00", "08:00", "09:00"]
-    assert peak(first_fit) == 3
-    # Leveled: short ones fill the end of the day, the long one starts at opening.
-    assert [hhmm(b.start) for b in leveled] == ["15:00", "14:00", "13:00", "08:00"]
+    # The third short one no longer fits the afternoon without two patients at once.
+    assert [hhmm(b.start) for b in leveled] == ["13:15", "14:15", "08:00", "09:00"]
     assert peak(leveled) == 1
 
 
