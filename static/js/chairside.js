@@ -23,6 +23,27 @@ document.addEventListener("DOMContentLoaded", function () {
       field.focus({ preventScroll: true });
     });
   }
+  // Private-link pages end after a quiet spell: warn two minutes before, and let the
+  // patient carry on (any request to the server restarts the clock).
+  var seconds = parseInt(document.body.getAttribute("data-session-seconds"), 10);
+  var warning = document.getElementById("session-warning");
+  if (seconds > 0 && warning) {
+    var timer = null;
+    var schedule = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        warning.hidden = false;
+        warning.querySelector("[data-session-extend]").focus();
+      }, Math.max(seconds - 120, 30) * 1000);
+    };
+    warning.querySelector("[data-session-extend]").addEventListener("click", function () {
+      window.fetch(window.location.href, { credentials: "same-origin" }).then(function () {
+        warning.hidden = true;
+        schedule();
+      });
+    });
+    schedule();
+  }
   // The language selector submits itself when changed.
   var select = document.getElementById("language-select");
   if (select && select.form) {
