@@ -249,3 +249,28 @@ def staff_verified_required(view: Callable[..., HttpResponse]) -> Callable[..., 
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def sign_in_panel(request: HttpRequest) -> dict[str, Any] | None:
+    """The dashboard's "Your sign-in" panel: two-factor state and backup codes left."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    backup = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    if totp and backup >= 4:
+        # Nothing to do: keep the dashboard for the day's work.
+        return None
+    return {
+        "id": "sign-in",
+        "title": "Your sign-in",
+        "template": "admin/otp/panel.html",
+        "has_device": totp,
+        "backup_left": backup,
+    }
+
+
+def register_panel() -> None:
+    from clinic.sites import dashboard_panel
+
+    dashboard_panel(order=900)(sign_in_panel)

@@ -254,3 +254,26 @@ def test_in_development_two_factor_is_optional_until_set_up(client, coordinator)
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_dashboard_invites_staff_without_a_device_to_set_one_up(client, nurse):
+    client.force_login(nurse)
+    html = client.get("/admin/").content.decode()
+    assert "Two-factor sign-in is not set up" in html
+    assert SETUP in html
+
+
+@pytest.mark.django_db
+def test_the_dashboard_warns_when_backup_codes_run_low(client, otp_on, nurse):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from clinic.twofactor import backup_codes_issue
+
+    device = confirmed_device(nurse)
+    codes = backup_codes_issue(user=nurse)
+    sign_in(client, nurse, totp_now(device))
+    assert "Your sign-in" not in client.get("/admin/").content.decode()
+    StaticToken.objects.filter(token__in=codes[:8]).delete()
+    html = client.get("/admin/").content.decode()
+    assert "You have 2 backup codes left" in html
