@@ -18,6 +18,7 @@ can't add a second authenticator to an account that already has one.
 from __future__ import annotations
 
 import re
+from base64 import b32encode
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -26,11 +27,14 @@ from urllib.parse import urlencode
 import segno
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -168,8 +172,6 @@ def _pending_device(user: Any) -> TOTPDevice:
 
 
 def _safe_next(request: HttpRequest) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -179,8 +181,6 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 def _staff_context(request: HttpRequest, title: str) -> dict[str, Any]:
-    from django.contrib import admin
-
     return {
         **admin.site.each_context(request),
         "title": title,
@@ -230,8 +230,6 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
 
 
 def _b32_secret(device: TOTPDevice) -> str:
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode("ascii").rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
@@ -241,9 +239,6 @@ def staff_verified_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from django.contrib import admin
-        from django.contrib.auth.views import redirect_to_login
-
         if not admin.site.has_permission(request):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return view(request, *args, **kwargs)
