@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 class StaffEnglishMiddleware:
@@ -28,3 +30,18 @@ class StaffEnglishMiddleware:
             translation.activate("en")
             request.LANGUAGE_CODE = "en"
         return self.get_response(request)
+
+
+class ClinicTimeMiddleware:
+    """Show and read every date and time in the clinic's time zone (stored values stay UTC).
+
+    Pages, forms and emails sent while answering a request then agree with the clinic's
+    wall clock, for patients and for staff entering times in the admin.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with timezone.override(ZoneInfo(settings.CLINIC_TIME_ZONE)):
+            return self.get_response(request)
