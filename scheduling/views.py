@@ -25,6 +25,11 @@ def _local(instant) -> str:
     return date_format(local, "DATETIME_FORMAT")
 
 
+def _local_time(instant) -> str:
+    """Return the clinic-local time of day in the active language's format."""
+    return date_format(instant.astimezone(selectors.clinic_tz()), "TIME_FORMAT")
+
+
 def _session_from_link(
     request: HttpRequest, token: str, pk: int
 ) -> tuple[PrivateLink, Session] | HttpResponse:
@@ -56,7 +61,7 @@ def manage_view(request: HttpRequest, token: str) -> HttpResponse:
         {
             "session": s,
             "when": _local(s.start),
-            "until": _local(s.end)[-5:],
+            "until": _local_time(s.end),
             "changeable": s.status == SessionStatus.BOOKED
             and s.start - now >= booking.PATIENT_CUTOFF,
         }

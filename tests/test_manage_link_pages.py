@@ -133,3 +133,12 @@ def test_another_patients_session_is_not_found():
     url = _link(mine)
     client = _verified(url)
     assert client.get(f"{url}{other.pk}/appointment.ics").status_code == 404
+
+
+def test_the_page_shows_both_the_start_and_the_end_time():
+    # Regression: the end time was cut to its last five characters ("a.m.").
+    session = _session(hhmm="09:00")
+    url = _link(session)
+    html = _verified(url).get(url).content.decode()
+    end = session.end.astimezone(NY)
+    assert f"– {end:%-I}:{end:%M} a.m." in html or f"– {end:%-I} a.m." in html
