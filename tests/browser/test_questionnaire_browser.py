@@ -121,3 +121,32 @@ def test_the_questionnaire_questions_are_tied_to_their_errors(new_context):
         assert all(page.locator(f"[id='{ident}']").inner_text().strip() for ident in ids)
     summary_links.first.click()
     assert page.evaluate("document.activeElement.type") == "radio"
+
+
+def test_a_patient_answers_a_page_with_the_keyboard_alone(new_context):
+    page = watched_page(new_context())
+    _pass_the_date_of_birth_check(page, _emailed_link())
+    page.get_by_role("link", name="Start").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/step/1/$"))
+
+    def focused(expression: str):
+        return page.evaluate(
+            f"(() => {{ const el = document.activeElement; return {expression}; }})()"
+        )
+
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if focused("el.type") == "radio":
+            break
+    questions = page.locator("fieldset.questionnaire-item").count()
+    for number in range(questions):
+        assert focused("el.type") == "radio", f"question {number + 1} is not reachable"
+        # The focus ring is drawn on the choice.
+        assert focused("getComputedStyle(el).outlineStyle") not in {"none", ""}
+        page.keyboard.press("ArrowDown")  # from "Yes" to "No", which selects it
+        assert focused("el.checked && el.labels[0].textContent.trim()") == "No"
+        page.keyboard.press("Tab")
+    assert focused("el.textContent.trim()") == "Continue"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/step/2/$"))
