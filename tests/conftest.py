@@ -29,7 +29,7 @@ hypothesis_settings.register_profile(
     "default", max_examples=50, deadline=None, suppress_health_check=_FUZZ_HEALTH
 )
 hypothesis_settings.register_profile(
-    "ci", max_examples=800, deadline=None, suppress_health_check=_FUZZ_HEALTH, print_blob=True
+    "ci", max_examples=720, deadline=None, suppress_health_check=_FUZZ_HEALTH, print_blob=True
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
