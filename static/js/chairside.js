@@ -44,9 +44,6 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     schedule();
   }
-  // The language selector submits itself when changed.
-  var select = document.getElementById("language-select");
-  if (select && select.form) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  }
+  // The language switch waits for its button: a select that reloads the page as soon as
+  // it changes would jump away under a keyboard user's arrow keys (WCAG 3.2.2).
 });

@@ -26,7 +26,9 @@ def test_a_spanish_browser_gets_spanish_pages(new_context, path_done):
 def test_a_patient_switches_to_spanish_and_it_is_remembered(page, path_done):
     page.goto("/refer/")
     page.get_by_label("Language", exact=True).select_option("es")
-    # The switch submits itself on change; the page comes back at the same address.
+    # Choosing alone changes nothing (no surprise reload); the button does.
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Change").click()
     page.wait_for_function("document.documentElement.lang === 'es'")
     assert page.url.endswith("/refer/")
     assert page.get_by_role("button", name="Enviar referido").is_visible()
@@ -34,6 +36,7 @@ def test_a_patient_switches_to_spanish_and_it_is_remembered(page, path_done):
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "es"
     page.get_by_label("Idioma", exact=True).select_option("en")
+    page.get_by_role("button", name="Cambiar").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.get_by_role("link", name="Refer a patient").is_visible()
     path_done("language: switch to Spanish on the page, stays Spanish, switch back")
