@@ -135,3 +135,50 @@ def test_a_nurse_cannot_edit_so_no_history_is_written(client, nurse):
     )
     assert response.status_code == 403
     assert referral.history.count() == 1
+
+
+def test_acknowledging_a_flag_is_recorded_with_the_staff_member(client, nurse):
+    from intake.models import Flag
+    from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
+    from tests.factories import sent_check
+
+    qreq, _url = sent_check(codes=("phq9",))
+    for step in request_steps(qreq):
+        questionnaire_save_page(
+            qreq=qreq, step=step, answers={f"phq9_{i}": 1 for i in range(1, 10)}
+        )
+    questionnaire_submit(qreq=qreq)
+    flag = Flag.objects.get(rule="phq9_item9")
+    client.force_login(nurse)
+    client.post(f"/admin/intake/flag/{flag.pk}/acknowledge/", {"note": "Called the patient."})
+    latest = flag.history.latest()
+    assert latest.acknowledged_by == nurse
+    assert latest.history_user == nurse
+
+
+def test_cancelling_a_session_in_admin_is_recorded_with_the_staff_member(client, scheduler):
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from scheduling.booking import session_book
+    from tests.factories import clinic_week, ready_course
+
+    ny = ZoneInfo("America/New_York")
+    chairs = clinic_week(weekdays=range(7))
+    day = timezone.localdate(timezone=ny) + timedelta(days=7)
+    course = ready_course(start_after=day)
+    session = session_book(
+        dose=course.doses.get(sequence=1),
+        chair=chairs[0],
+        start=datetime.combine(day, time(9), tzinfo=ny),
+    )
+    client.force_login(scheduler)
+    client.post(
+        "/admin/scheduling/session/",
+        {"action": "cancel", "_selected_action": [session.pk], "reason": "Patient has a cold"},
+    )
+    latest = session.history.latest()
+    assert latest.status == "cancelled"
+    assert latest.history_user == scheduler
