@@ -7,7 +7,7 @@ and returns plain rows the template places with CSS classes (no inline styles: C
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from scheduling import selectors
 from scheduling.models import Chair, Session, SessionStatus
@@ -70,6 +70,8 @@ def board_build(day: date) -> Board:
     else:
         first = selectors.local_dt(day, DEFAULT_HOURS[0], tz)
         last = selectors.local_dt(day, DEFAULT_HOURS[1], tz)
+    # In UTC: zoned arithmetic is wall-clock, so a fall-back night would lose its extra hour.
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
     slots = min(MAX_SLOTS, int((last - first) / SLOT))
     midnight, next_midnight = selectors.day_bounds(day, tz)
     sessions = list(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -250,7 +250,12 @@ def _check_slot(
     now: datetime,
     exclude: int | None = None,
 ) -> datetime:
-    """Raise BookingError unless the slot is feasible now (days already locked); return end."""
+    """Raise BookingError unless the slot is feasible now (days already locked); return end.
+
+    Works in UTC: a zoned start plus a timedelta is wall-clock arithmetic (wrong across a
+    daylight-saving change), and a zoned time in the repeated hour never equals a UTC one.
+    """
+    start = start.astimezone(UTC)
     day = selectors.local_day(start)
     course = dose.course
     if course.status != course.Status.ACTIVE:
@@ -274,7 +279,7 @@ def _check_slot(
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
     if course.chair_kind and chair.kind != course.chair_kind:
         raise BookingError(_("This patient needs a %(kind)s.") % {"kind": course.chair_kind})
-    end = start + timedelta(minutes=dose.minutes)
+    end = selectors.instant_after(start, dose.minutes)
     days = selectors.clinic_days(day, day)
     booked = selectors.engine_booked(day, day, exclude=exclude)
     feasible = engine.find_options(
@@ -289,7 +294,7 @@ def _check_slot(
     # The engine answers "can a session of this kind start then" (hours, nurses, chair
     # count); it returns one option per start, so the chosen chair is checked here.
     chair_free = not any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked)
-    if not (chair_free and any(o.start == start for o in feasible)):
+    if not (chair_free and any(o.start.astimezone(UTC) == start for o in feasible)):
         raise _refusal(dose, chair, start, end, days, booked, exclude, now)
     return end
 
@@ -311,14 +316,15 @@ def _book_one(choice: Choice, *, by: Any, now: datetime) -> Session:
     if Session.objects.active().filter(dose=dose).exists():
         raise BookingError(_("%(dose)s is already booked.") % {"dose": dose.label})
     chair = Chair.objects.get(pk=choice.chair.pk)
-    end = _check_slot(dose=dose, chair=chair, start=choice.start, now=now)
+    start = choice.start.astimezone(UTC)
+    end = _check_slot(dose=dose, chair=chair, start=start, now=now)
 
     def make() -> Session:
         return Session.objects.create(
             course=dose.course,
             dose=dose,
             chair=chair,
-            start=choice.start,
+            start=start,
             end=end,
             booked_by=by,
         )
@@ -406,6 +412,7 @@ def session_move(
                 _("This appointment is less than 24 hours away; please call the clinic.")
             )
         chair = Chair.objects.get(pk=chair.pk)
+        start = start.astimezone(UTC)
         end = _check_slot(dose=locked.dose, chair=chair, start=start, now=now, exclude=locked.pk)
 
         def make() -> Session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -33,6 +33,15 @@ def clinic_tz() -> ZoneInfo:
 def local_dt(day: date, at: time, tz: tzinfo | None = None) -> datetime:
     """Return the aware instant of a local wall-clock time on a date (fold=0 in a repeat)."""
     return datetime.combine(day, at, tzinfo=tz or clinic_tz())
+
+
+def instant_after(start: datetime, minutes: int) -> datetime:
+    """Return the instant `minutes` of real time after `start`, in UTC.
+
+    Python adds a timedelta to a zoned datetime on the wall clock, so a clinic-local start
+    plus a chair time would be an hour off across a daylight-saving change; UTC has none.
+    """
+    return start.astimezone(UTC) + timedelta(minutes=minutes)
 
 
 def local_day(instant: datetime, tz: tzinfo | None = None) -> date:
