@@ -180,15 +180,26 @@ def assert_accessible(page, name: str) -> None:
 
 
 def assert_fits_narrow_screen(page, name: str) -> None:
-    """Check the page reflows at 320 CSS px (WCAG 1.4.10; also what 200% zoom of 640 px is)."""
+    """Check the page reflows at 320 CSS px, and with text at 200% on a 640 px window.
+
+    320 px is a 1280 px screen zoomed to 400% (WCAG 1.4.10); doubled text at 640 px is
+    200% zoom of a small laptop (1.4.4). Either way nothing may need sideways scrolling.
+    """
     original = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 640})
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     try:
-        overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at 320px wide"
+        page.set_viewport_size({"width": 320, "height": 640})
+        sideways = page.evaluate(overflow)
+        assert sideways <= 1, f"{name} scrolls sideways by {sideways}px at 320px wide"
+        page.set_viewport_size({"width": 640, "height": 800})
+        size = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+        normal = page.evaluate(size)
+        page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+        assert page.evaluate(size) >= 2 * normal - 0.5, "text did not grow (CSP?)"
+        sideways = page.evaluate(overflow)
+        assert sideways <= 1, f"{name} scrolls sideways by {sideways}px with 200% text"
     finally:
+        page.evaluate("() => { document.documentElement.style.fontSize = ''; }")
         page.set_viewport_size(original)
 
 
