@@ -181,7 +181,10 @@ def test_the_referral_received_page_in_spanish_has_no_english_left():
         "errors/400.html",
         "errors/403.html",
         "errors/404.html",
+        "errors/410.html",
+        "errors/429.html",
         "errors/500.html",
+        "403_csrf.html",
     ],
 )
 def test_link_and_error_pages_in_spanish_have_no_english_left(rf, template):
