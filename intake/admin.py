@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.audit import access_log
 from clinic.sites import dashboard_panel
 from intake.models import (
@@ -81,7 +82,7 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Referral)
-class ReferralAdmin(SimpleHistoryAdmin):
+class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = ["reference", "status", "age", "patient_name", "therapy", "provider_practice",
                     "provider_npi", "received_at"]
     list_filter = ["status", AgeFilter, "therapy", "submitter_kind"]

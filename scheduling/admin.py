@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.audit import access_log
 from clinic.sites import dashboard_panel
 from scheduling import booking, selectors
@@ -49,7 +50,7 @@ class VisitCheckInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(SimpleHistoryAdmin):
+class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = [
         "local_start",
         "patient",

@@ -75,7 +75,7 @@ def board_build(day: date) -> Board:
     slots = min(MAX_SLOTS, int((last - first) / SLOT))
     midnight, next_midnight = selectors.day_bounds(day, tz)
     sessions = list(
-        Session.objects.filter(start__lt=next_midnight, end__gt=midnight)
+        selectors.sessions_overlapping(Session.objects.all(), midnight, next_midnight)
         .exclude(status=SessionStatus.CANCELLED)
         .select_related("course__patient", "course__therapy", "chair", "dose")
         .order_by("start")

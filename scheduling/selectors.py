@@ -10,9 +10,11 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import DateField, F, IntegerField, QuerySet, TimeField, Value
 
 from clinic.models import ClinicSettings
 from scheduling import availability as engine
@@ -24,6 +26,11 @@ from scheduling.models import (
     OpeningHours,
     Session,
 )
+
+# A session starts and ends inside one local day's opening hours, so none is longer than a
+# day (25 hours on a fall-back day). Overlap queries use it as a lower bound on `start`:
+# without one, `start < b AND end > a` makes the start index walk every earlier session.
+LONGEST_SESSION = timedelta(hours=25)
 
 
 def clinic_tz() -> ZoneInfo:
@@ -79,18 +86,86 @@ def _steps(
     return tuple(steps)
 
 
+_HOURS, _CLOSED, _SHIFT, _OVERRIDE, _RATIO = range(5)
+
+
+def _capacity_rows(first: date, last: date) -> list[tuple]:
+    """Read hours, closures, shifts, overrides and the nurse ratio in one UNION ALL query.
+
+    Every booking reads these under its day lock, so five round trips become one. Each row
+    is (kind, weekday, day, time 1, time 2, time 3, number); a branch fills what it has.
+    """
+    no_day, no_time = Value(None, DateField()), Value(None, TimeField())
+    no_int = Value(None, IntegerField())
+    columns = ("k", "w", "d", "t1", "t2", "t3", "n")
+
+    def rows(queryset: QuerySet, kind: int, **fields: Any) -> QuerySet:
+        defaults = {
+            "w": no_int,
+            "d": no_day,
+            "t1": no_time,
+            "t2": no_time,
+            "t3": no_time,
+            "n": no_int,
+        }
+        named = {**defaults, **fields, "k": Value(kind, IntegerField())}
+        return queryset.order_by().annotate(**named).values_list(*columns)
+
+    first_rows = rows(
+        OpeningHours.objects.all(),
+        _HOURS,
+        w=F("weekday"),
+        t1=F("opens"),
+        t2=F("closes"),
+        t3=F("last_start"),
+        n=Value(0, IntegerField()),
+    )
+    return list(
+        first_rows.union(
+            rows(ClosedDate.objects.filter(day__range=(first, last)), _CLOSED, d=F("day")),
+            rows(
+                NurseShift.objects.all(),
+                _SHIFT,
+                w=F("weekday"),
+                t1=F("starts"),
+                t2=F("ends"),
+                n=F("nurses"),
+            ),
+            rows(
+                NurseOverride.objects.filter(day__range=(first, last)),
+                _OVERRIDE,
+                d=F("day"),
+                t1=F("starts"),
+                t2=F("ends"),
+                n=F("nurses"),
+            ),
+            rows(ClinicSettings.objects.filter(pk=1), _RATIO, n=F("patients_per_nurse")),
+            all=True,
+        )
+    )
+
+
 def clinic_days(first: date, last: date) -> list[engine.ClinicDay]:
     """Return the open days between two local dates (inclusive) with nurse capacity."""
     tz = clinic_tz()
-    hours = {h.weekday: h for h in OpeningHours.objects.all()}
-    closed = set(ClosedDate.objects.filter(day__range=(first, last)).values_list("day", flat=True))
+    hours: dict[int, tuple[time, time, time]] = {}
+    closed: set[date] = set()
     weekly: dict[int, list[tuple[time, time, int]]] = defaultdict(list)
-    for shift in NurseShift.objects.all():
-        weekly[shift.weekday].append((shift.starts, shift.ends, shift.nurses))
     overrides: dict[date, list[tuple[time, time, int]]] = defaultdict(list)
-    for item in NurseOverride.objects.filter(day__range=(first, last)):
-        overrides[item.day].append((item.starts, item.ends, item.nurses))
-    ratio = ClinicSettings.load().patients_per_nurse
+    ratio = None
+    for kind, weekday, day, t1, t2, t3, number in _capacity_rows(first, last):
+        if kind == _HOURS:
+            hours[weekday] = (t1, t2, t3)
+        elif kind == _CLOSED:
+            closed.add(day)
+        elif kind == _SHIFT:
+            weekly[weekday].append((t1, t2, number))
+        elif kind == _OVERRIDE:
+            overrides[day].append((t1, t2, number))
+        else:
+            ratio = number
+    if ratio is None:  # no settings row yet: load() creates it with the defaults
+        ratio = ClinicSettings.load().patients_per_nurse
     days = []
     for day in _dates(first, last):
         opening = hours.get(day.weekday())
@@ -100,13 +175,20 @@ def clinic_days(first: date, last: date) -> list[engine.ClinicDay]:
         days.append(
             engine.ClinicDay(
                 day=day,
-                opens=local_dt(day, opening.opens, tz),
-                closes=local_dt(day, opening.closes, tz),
-                last_start=local_dt(day, opening.last_start, tz),
+                opens=local_dt(day, opening[0], tz),
+                closes=local_dt(day, opening[1], tz),
+                last_start=local_dt(day, opening[2], tz),
                 capacity=_steps(day, shifts, ratio, tz),
             )
         )
     return days
+
+
+def sessions_overlapping(
+    sessions: QuerySet[Session], start: datetime, end: datetime
+) -> QuerySet[Session]:
+    """Narrow `sessions` to those overlapping [start, end), with an index-friendly bound."""
+    return sessions.filter(start__lt=end, start__gt=start - LONGEST_SESSION, end__gt=start)
 
 
 def engine_chairs(kind: str = "") -> list[engine.Chair]:
@@ -120,7 +202,7 @@ def engine_booked(first: date, last: date, *, exclude: int | None = None) -> lis
     """Return active sessions touching the local dates, except the session `exclude`."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
-    sessions = Session.objects.active().filter(start__lt=end, end__gt=start)
+    sessions = sessions_overlapping(Session.objects.active(), start, end)
     if exclude is not None:
         sessions = sessions.exclude(pk=exclude)
     return [

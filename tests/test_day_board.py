@@ -78,7 +78,7 @@ def test_the_board_renders_in_a_fixed_number_of_queries(
     chairs = clinic_week(chairs=12, nurses=3)
     _fill(chairs, count)
     client.force_login(nurse)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         assert client.get(BOARD, {"day": "2027-01-04"}).status_code == 200
 
 
