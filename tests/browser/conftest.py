@@ -262,6 +262,11 @@ def path_done(request) -> Callable[[str], None]:
     return record
 
 
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # A run stopped early (-x, Ctrl+C) skips the last teardown: don't leave Chromium behind.
+    _Chromium.stop()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if config.stash.get(_SKIPPED_KEY, 0):
         terminalreporter.write_line(f"{_NO_BROWSER} ({config.stash[_SKIPPED_KEY]} tests)")
