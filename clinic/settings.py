@@ -199,6 +199,10 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A patient's language choice outlives the browser session: they come back from emailed links.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

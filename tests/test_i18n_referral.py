@@ -34,6 +34,14 @@ def test_the_language_switch_is_remembered_on_later_pages(client):
     assert "Damos tratamientos de infusión" in later.content.decode()
 
 
+def test_the_language_choice_outlives_the_browser_session(client):
+    """Patients come back days later from an emailed link: the cookie lasts a year."""
+    client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    cookie = client.cookies["django_language"]
+    assert int(cookie["max-age"]) >= 300 * 24 * 60 * 60
+    assert cookie["samesite"] == "Lax"
+
+
 def test_the_switch_can_go_back_to_english(client):
     client.post("/i18n/setlang/", {"language": "es", "next": "/"})
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
