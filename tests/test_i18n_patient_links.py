@@ -226,3 +226,14 @@ def test_an_english_browser_gets_the_manage_page_in_english():
     client = Client(headers={"accept-language": "en-US"})
     client.post(link, {"date_of_birth": DOB})
     assert "Your appointments" in client.get(link).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_spanish_speaking_patients_calendar_file_is_in_spanish():
+    session = _session()
+    link = _manage_link(session)
+    client = _spanish_client()
+    client.post(link, {"date_of_birth": DOB})
+    ics = client.get(f"{link}{session.pk}/appointment.ics").content.decode()
+    assert "SUMMARY:Cita en " in ics
+    assert "Appointment at" not in ics
