@@ -16,10 +16,10 @@ session's row. Nothing else in the code takes locks or writes sessions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -39,7 +39,14 @@ from scheduling.models import (
     VisitCheck,
 )
 
-LOCK_TIMEOUT = "5s"
+# One round trip on PostgreSQL for the short lock timeout, the missing day rows and the
+# sorted locks: every booking starts here.
+_PG_LOCK_DAYS = (
+    "SET LOCAL lock_timeout = '5s'; "
+    "INSERT INTO scheduling_daylock (day) SELECT unnest(%s::date[]) ON CONFLICT DO NOTHING; "
+    "SELECT id FROM scheduling_daylock WHERE day = ANY(%s::date[]) ORDER BY day FOR UPDATE"
+)
+T = TypeVar("T")
 # Patients may cancel or reschedule themselves until this long before the start.
 PATIENT_CUTOFF = timedelta(hours=24)
 
@@ -75,7 +82,8 @@ def _lock_days(days: Iterable[date]) -> None:
     try:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                cursor.execute(_PG_LOCK_DAYS, [wanted, wanted])
+            return
         DayLock.objects.bulk_create([DayLock(day=d) for d in wanted], ignore_conflicts=True)
         list(
             DayLock.objects.select_for_update()
@@ -87,22 +95,32 @@ def _lock_days(days: Iterable[date]) -> None:
         raise BookingError(_("The schedule is busy right now; please try again.")) from exc
 
 
-def dose_bounds(dose: PlannedDose, *, exclude: int | None = None) -> tuple[date, date]:
-    """Return the local dates a dose may be given: its window, narrowed by minimum gaps."""
-    earliest, latest = dose.earliest, dose.latest
-    neighbours = (
+def _near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
+    """Return the course's active sessions for this dose and the doses either side."""
+    return list(
         Session.objects.active()
-        .filter(course_id=dose.course_id, dose__sequence__in=[dose.sequence - 1, dose.sequence + 1])
+        .filter(
+            course_id=dose.course_id, dose__sequence__range=(dose.sequence - 1, dose.sequence + 1)
+        )
         .exclude(pk=exclude)
         .select_related("dose")
     )
-    for other in neighbours:
+
+
+def _bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, date]:
+    earliest, latest = dose.earliest, dose.latest
+    for other in near:
         other_day = selectors.local_day(other.start)
         if other.dose.sequence < dose.sequence:
             earliest = max(earliest, other_day + timedelta(days=dose.min_gap_days))
-        else:
+        elif other.dose.sequence > dose.sequence:
             latest = min(latest, other_day - timedelta(days=other.dose.min_gap_days))
     return earliest, latest
+
+
+def dose_bounds(dose: PlannedDose, *, exclude: int | None = None) -> tuple[date, date]:
+    """Return the local dates a dose may be given: its window, narrowed by minimum gaps."""
+    return _bounds(dose, _near_sessions(dose, exclude))
 
 
 def _request(dose: PlannedDose, first: date, last: date, kind: str = "") -> engine.SlotRequest:
@@ -209,6 +227,32 @@ def course_plans(
     ]
 
 
+class _Refused(BookingError):
+    """A slot refusal; its next free times are looked up once the day locks are released."""
+
+    def __init__(self, message: str, *, dose: PlannedDose, start: datetime, exclude: int | None):
+        super().__init__(message)
+        self.dose, self.start, self.exclude = dose, start, exclude
+
+    def with_options(self, now: datetime) -> BookingError:
+        options = dose_options(
+            dose=self.dose, now=now, exclude=self.exclude, limit=50, ranking="first_fit"
+        )
+        return BookingError(self.message, [o for o in options if o.start >= self.start][:3])
+
+
+def _offering_alternatives(run: Callable[[], T], now: datetime) -> T:
+    """Run a locked service; on a slot refusal, search for other times after the rollback.
+
+    The search reads the dose's whole window, so doing it under the day locks made every
+    other booking for those days wait on it.
+    """
+    try:
+        return run()
+    except _Refused as refused:
+        raise refused.with_options(now) from refused
+
+
 def _refusal(
     dose: PlannedDose,
     chair: Chair,
@@ -217,9 +261,8 @@ def _refusal(
     days: Sequence[engine.ClinicDay],
     booked: Sequence[engine.Booked],
     exclude: int | None,
-    now: datetime,
-) -> BookingError:
-    """Explain why a slot is not feasible and offer the next free times."""
+) -> _Refused:
+    """Explain why a slot is not feasible (the next free times are added later)."""
     at = _hhmm(start)
     if any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked):
         message = _("%(chair)s was just taken at %(time)s; here are the next free times.") % {
@@ -234,26 +277,36 @@ def _refusal(
         message = _("Nurse capacity is full at %(time)s; here are the next free times.") % {
             "time": at
         }
-    options = [
-        o
-        for o in dose_options(dose=dose, now=now, exclude=exclude, limit=50, ranking="first_fit")
-        if o.start >= start
-    ][:3]
-    return BookingError(message, options)
+    return _Refused(message, dose=dose, start=start, exclude=exclude)
+
+
+def _chairs() -> dict[int, Chair]:
+    """Return every chair by id (the engine gets the active ones), in the admin's order."""
+    return {c.pk: c for c in Chair.objects.all()}
+
+
+def _chair(chairs: dict[int, Chair], chair_id: int) -> Chair:
+    if chair_id not in chairs:
+        raise BookingError(_("That chair does not exist."))
+    return chairs[chair_id]
 
 
 def _check_slot(
     *,
     dose: PlannedDose,
     chair: Chair,
+    chairs: dict[int, Chair],
     start: datetime,
     now: datetime,
+    near: Sequence[Session],
     exclude: int | None = None,
 ) -> datetime:
     """Raise BookingError unless the slot is feasible now (days already locked); return end.
 
-    Works in UTC: a zoned start plus a timedelta is wall-clock arithmetic (wrong across a
-    daylight-saving change), and a zoned time in the repeated hour never equals a UTC one.
+    `near` holds the course's active sessions for this dose and its neighbours (minimum
+    gaps). Works in UTC: a zoned start plus a timedelta is wall-clock arithmetic (wrong
+    across a daylight-saving change), and a zoned time in the repeated hour never equals a
+    UTC one.
     """
     start = start.astimezone(UTC)
     day = selectors.local_day(start)
@@ -269,7 +322,7 @@ def _check_slot(
         )
     if start <= now:
         raise BookingError(_("That time has already passed."))
-    earliest, latest = dose_bounds(dose, exclude=exclude)
+    earliest, latest = _bounds(dose, near)
     if not earliest <= day <= latest:
         raise BookingError(
             _("That date is outside this dose's window (%(first)s to %(last)s).")
@@ -282,28 +335,35 @@ def _check_slot(
     end = selectors.instant_after(start, dose.minutes)
     days = selectors.clinic_days(day, day)
     booked = selectors.engine_booked(day, day, exclude=exclude)
+    # The engine answers "can a session of this kind start then" (hours, nurses, chair
+    # count); it returns one option per start, so the chosen chair is checked here.
+    chair_free = not any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked)
+    if not chair_free:
+        raise _refusal(dose, chair, start, end, days, booked, exclude)
     feasible = engine.find_options(
         days=days,
-        chairs=selectors.engine_chairs(),
+        chairs=[
+            engine.Chair(id=c.pk, name=c.name, kind=c.kind) for c in chairs.values() if c.is_active
+        ],
         booked=booked,
         request=_request(dose, day, day, kind=chair.kind),
         tz=selectors.clinic_tz(),
         limit=10_000,
         ranking="first_fit",
     )
-    # The engine answers "can a session of this kind start then" (hours, nurses, chair
-    # count); it returns one option per start, so the chosen chair is checked here.
-    chair_free = not any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked)
-    if not (chair_free and any(o.start.astimezone(UTC) == start for o in feasible)):
-        raise _refusal(dose, chair, start, end, days, booked, exclude, now)
+    if not any(o.start.astimezone(UTC) == start for o in feasible):
+        raise _refusal(dose, chair, start, end, days, booked, exclude)
     return end
 
 
-def _write(make: Any, dose: PlannedDose, chair: Chair, start: datetime) -> Session:
-    """Run a session write; the database's own overlap guard becomes a BookingError."""
+def _write(make: Callable[[], Session], chair: Chair, start: datetime) -> Session:
+    """Run a session write; the database's own overlap guard becomes a BookingError.
+
+    No savepoint of its own: every caller runs inside the service's atomic block, which a
+    BookingError rolls back whole.
+    """
     try:
-        with transaction.atomic():
-            return make()
+        return make()
     except IntegrityError as exc:
         raise BookingError(
             _("%(chair)s was just taken at %(time)s; here are the next free times.")
@@ -311,13 +371,14 @@ def _write(make: Any, dose: PlannedDose, chair: Chair, start: datetime) -> Sessi
         ) from exc
 
 
-def _book_one(choice: Choice, *, by: Any, now: datetime) -> Session:
-    dose = PlannedDose.objects.select_related("course", "step").get(pk=choice.dose.pk)
-    if Session.objects.active().filter(dose=dose).exists():
+def _book_one(choice: Choice, *, by: Any, now: datetime, chairs: dict[int, Chair]) -> Session:
+    dose = PlannedDose.objects.select_related("course__therapy", "step").get(pk=choice.dose.pk)
+    near = _near_sessions(dose, None)
+    if any(s.dose_id == dose.pk for s in near):
         raise BookingError(_("%(dose)s is already booked.") % {"dose": dose.label})
-    chair = Chair.objects.get(pk=choice.chair.pk)
+    chair = _chair(chairs, choice.chair.pk)
     start = choice.start.astimezone(UTC)
-    end = _check_slot(dose=dose, chair=chair, start=start, now=now)
+    end = _check_slot(dose=dose, chair=chair, chairs=chairs, start=start, now=now, near=near)
 
     def make() -> Session:
         return Session.objects.create(
@@ -329,10 +390,10 @@ def _book_one(choice: Choice, *, by: Any, now: datetime) -> Session:
             booked_by=by,
         )
 
-    session = _write(make, dose, chair, choice.start)
+    session = _write(make, chair, start)
     checks = dose.course.therapy.requirements.filter(kind=TherapyRequirement.Kind.VISIT_CHECK)
     VisitCheck.objects.bulk_create(VisitCheck(session=session, requirement=r) for r in checks)
-    course_replan(dose=dose, actual=selectors.local_day(choice.start))
+    course_replan(dose=dose, actual=selectors.local_day(start))
     return session
 
 
@@ -350,12 +411,16 @@ def session_book(
     With `notify`, the patient is emailed the time and a manage link after commit.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        _lock_days([selectors.local_day(start)])
-        session = _book_one(Choice(dose, chair, start), by=by, now=now)
-        if notify:
-            _notify_after_commit([session])
-        return session
+
+    def run() -> Session:
+        with transaction.atomic():
+            _lock_days([selectors.local_day(start)])
+            session = _book_one(Choice(dose, chair, start), by=by, now=now, chairs=_chairs())
+            if notify:
+                _notify_after_commit([session])
+            return session
+
+    return _offering_alternatives(run, now)
 
 
 def course_book(
@@ -367,13 +432,18 @@ def course_book(
 ) -> list[Session]:
     """Book several doses all or nothing: any refusal leaves none of them booked."""
     now = now or timezone.now()
-    with transaction.atomic():
-        _lock_days(selectors.local_day(c.start) for c in choices)
-        ordered = sorted(choices, key=lambda c: c.dose.sequence)
-        sessions = [_book_one(choice, by=by, now=now) for choice in ordered]
-        if notify:
-            _notify_after_commit(sessions)
-        return sessions
+
+    def run() -> list[Session]:
+        with transaction.atomic():
+            _lock_days(selectors.local_day(c.start) for c in choices)
+            chairs = _chairs()
+            ordered = sorted(choices, key=lambda c: c.dose.sequence)
+            sessions = [_book_one(choice, by=by, now=now, chairs=chairs) for choice in ordered]
+            if notify:
+                _notify_after_commit(sessions)
+            return sessions
+
+    return _offering_alternatives(run, now)
 
 
 def _notify_after_commit(sessions: Sequence[Session]) -> None:
@@ -402,28 +472,41 @@ def session_move(
 ) -> Session:
     """Move a booked session to another start and chair inside its dose's window."""
     now = now or timezone.now()
-    with transaction.atomic():
-        _lock_days([selectors.local_day(session.start), selectors.local_day(start)])
-        locked = _locked_session(session)
-        if locked.status != SessionStatus.BOOKED:
-            raise BookingError(_("Only a booked session can be moved."))
-        if by_patient and locked.start - now < PATIENT_CUTOFF:
-            raise BookingError(
-                _("This appointment is less than 24 hours away; please call the clinic.")
+
+    def run() -> Session:
+        with transaction.atomic():
+            _lock_days([selectors.local_day(session.start), selectors.local_day(start)])
+            locked = _locked_session(session)
+            if locked.status != SessionStatus.BOOKED:
+                raise BookingError(_("Only a booked session can be moved."))
+            if by_patient and locked.start - now < PATIENT_CUTOFF:
+                raise BookingError(
+                    _("This appointment is less than 24 hours away; please call the clinic.")
+                )
+            chairs = _chairs()
+            target = _chair(chairs, chair.pk)
+            when = start.astimezone(UTC)
+            end = _check_slot(
+                dose=locked.dose,
+                chair=target,
+                chairs=chairs,
+                start=when,
+                now=now,
+                near=_near_sessions(locked.dose, locked.pk),
+                exclude=locked.pk,
             )
-        chair = Chair.objects.get(pk=chair.pk)
-        start = start.astimezone(UTC)
-        end = _check_slot(dose=locked.dose, chair=chair, start=start, now=now, exclude=locked.pk)
 
-        def make() -> Session:
-            locked.chair, locked.start, locked.end = chair, start, end
-            locked.confirmed_at = None
-            locked.save(update_fields=["chair", "start", "end", "confirmed_at"])
-            return locked
+            def make() -> Session:
+                locked.chair, locked.start, locked.end = target, when, end
+                locked.confirmed_at = None
+                locked.save(update_fields=["chair", "start", "end", "confirmed_at"])
+                return locked
 
-        moved = _write(make, locked.dose, chair, start)
-        course_replan(dose=locked.dose, actual=selectors.local_day(start))
-        return moved
+            moved = _write(make, target, when)
+            course_replan(dose=locked.dose, actual=selectors.local_day(when))
+            return moved
+
+    return _offering_alternatives(run, now)
 
 
 def session_cancel(
