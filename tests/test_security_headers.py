@@ -39,6 +39,8 @@ SECURITY_SETTINGS = [
     "SESSION_COOKIE_AGE",
     "CSRF_COOKIE_SECURE",
     "CSRF_COOKIE_HTTPONLY",
+    "LANGUAGE_COOKIE_SECURE",
+    "LANGUAGE_COOKIE_SAMESITE",
     "OTP_REQUIRED",
     "CONTENT_SECURITY_POLICY",
 ]
@@ -167,6 +169,16 @@ def test_production_cookies_are_secure_and_http_only(production_client, nurse):
     # Session cookie without expiry: it ends when the browser closes.
     assert session["expires"] == ""
     assert session["max-age"] == ""
+
+
+@pytest.mark.django_db
+def test_the_production_language_cookie_is_secure(production_client):
+    response = production_client.post(
+        "/i18n/setlang/", {"language": "es", "next": "/refer/"}, secure=True
+    )
+    cookie = response.cookies["django_language"]
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
 
 
 @pytest.mark.django_db
