@@ -235,10 +235,37 @@ class _Refused(BookingError):
         self.dose, self.start, self.exclude = dose, start, exclude
 
     def with_options(self, now: datetime) -> BookingError:
-        options = dose_options(
-            dose=self.dose, now=now, exclude=self.exclude, limit=50, ranking="first_fit"
+        return BookingError(self.message, _next_free(self.dose, self.start, now, self.exclude))
+
+
+# Days searched first for the next free times; the rest of the window only if they have none.
+NEXT_FREE_FIRST_DAYS = 3
+
+
+def _next_free(
+    dose: PlannedDose, start: datetime, now: datetime, exclude: int | None, count: int = 3
+) -> list[engine.Option]:
+    """Return the first `count` free times from `start` on, inside the dose's window."""
+    first, last = dose_bounds(dose, exclude=exclude)
+    first = max(first, selectors.local_day(now) + timedelta(days=1), selectors.local_day(start))
+    soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
+    found: list[engine.Option] = []
+    for lo, hi in ((first, soon), (soon + timedelta(days=1), last)):
+        if lo > hi:
+            continue
+        options = engine.find_options(
+            days=selectors.clinic_days(lo, hi),
+            chairs=selectors.engine_chairs(),
+            booked=selectors.engine_booked(lo, hi, exclude=exclude),
+            request=_request(dose, lo, hi),
+            tz=selectors.clinic_tz(),
+            limit=count + 50,
+            ranking="first_fit",
         )
-        return BookingError(self.message, [o for o in options if o.start >= self.start][:3])
+        found += [o for o in options if o.start >= start]
+        if len(found) >= count:
+            break
+    return found[:count]
 
 
 def _offering_alternatives(run: Callable[[], T], now: datetime) -> T:
