@@ -230,12 +230,26 @@ def course_plans(
 class _Refused(BookingError):
     """A slot refusal; its next free times are looked up once the day locks are released."""
 
-    def __init__(self, message: str, *, dose: PlannedDose, start: datetime, exclude: int | None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        dose: PlannedDose,
+        start: datetime,
+        exclude: int | None,
+        near: Sequence[Session],
+        chairs: list[engine.Chair],
+    ) -> None:
         super().__init__(message)
         self.dose, self.start, self.exclude = dose, start, exclude
+        # Read under the locks already; reused so the search needs no second read of them.
+        self.near, self.chairs = near, chairs
 
     def with_options(self, now: datetime) -> BookingError:
-        return BookingError(self.message, _next_free(self.dose, self.start, now, self.exclude))
+        found = _next_free(
+            self.dose, self.start, now, self.exclude, near=self.near, chairs=self.chairs
+        )
+        return BookingError(self.message, found)
 
 
 # Days searched first for the next free times; the rest of the window only if they have none.
@@ -243,10 +257,17 @@ NEXT_FREE_FIRST_DAYS = 3
 
 
 def _next_free(
-    dose: PlannedDose, start: datetime, now: datetime, exclude: int | None, count: int = 3
+    dose: PlannedDose,
+    start: datetime,
+    now: datetime,
+    exclude: int | None,
+    *,
+    near: Sequence[Session],
+    chairs: list[engine.Chair],
+    count: int = 3,
 ) -> list[engine.Option]:
     """Return the first `count` free times from `start` on, inside the dose's window."""
-    first, last = dose_bounds(dose, exclude=exclude)
+    first, last = _bounds(dose, near)
     first = max(first, selectors.local_day(now) + timedelta(days=1), selectors.local_day(start))
     soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
     found: list[engine.Option] = []
@@ -255,7 +276,7 @@ def _next_free(
             continue
         options = engine.find_options(
             days=selectors.clinic_days(lo, hi),
-            chairs=selectors.engine_chairs(),
+            chairs=chairs,
             booked=selectors.engine_booked(lo, hi, exclude=exclude),
             request=_request(dose, lo, hi),
             tz=selectors.clinic_tz(),
@@ -288,6 +309,8 @@ def _refusal(
     days: Sequence[engine.ClinicDay],
     booked: Sequence[engine.Booked],
     exclude: int | None,
+    near: Sequence[Session],
+    chairs: list[engine.Chair],
 ) -> _Refused:
     """Explain why a slot is not feasible (the next free times are added later)."""
     at = _hhmm(start)
@@ -304,7 +327,7 @@ def _refusal(
         message = _("Nurse capacity is full at %(time)s; here are the next free times.") % {
             "time": at
         }
-    return _Refused(message, dose=dose, start=start, exclude=exclude)
+    return _Refused(message, dose=dose, start=start, exclude=exclude, near=near, chairs=chairs)
 
 
 def _chairs() -> dict[int, Chair]:
@@ -364,14 +387,15 @@ def _check_slot(
     booked = selectors.engine_booked(day, day, exclude=exclude)
     # The engine answers "can a session of this kind start then" (hours, nurses, chair
     # count); it returns one option per start, so the chosen chair is checked here.
+    in_use = [
+        engine.Chair(id=c.pk, name=c.name, kind=c.kind) for c in chairs.values() if c.is_active
+    ]
     chair_free = not any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked)
     if not chair_free:
-        raise _refusal(dose, chair, start, end, days, booked, exclude)
+        raise _refusal(dose, chair, start, end, days, booked, exclude, near, in_use)
     feasible = engine.find_options(
         days=days,
-        chairs=[
-            engine.Chair(id=c.pk, name=c.name, kind=c.kind) for c in chairs.values() if c.is_active
-        ],
+        chairs=in_use,
         booked=booked,
         request=_request(dose, day, day, kind=chair.kind),
         tz=selectors.clinic_tz(),
@@ -379,7 +403,7 @@ def _check_slot(
         ranking="first_fit",
     )
     if not any(o.start.astimezone(UTC) == start for o in feasible):
-        raise _refusal(dose, chair, start, end, days, booked, exclude)
+        raise _refusal(dose, chair, start, end, days, booked, exclude, near, in_use)
     return end
 
 
