@@ -104,6 +104,7 @@ def _near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
         )
         .exclude(pk=exclude)
         .select_related("dose")
+        .order_by()  # the default ordering would join the chairs only to sort by them
     )
 
 

@@ -202,7 +202,8 @@ def engine_booked(first: date, last: date, *, exclude: int | None = None) -> lis
     """Return active sessions touching the local dates, except the session `exclude`."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
-    sessions = sessions_overlapping(Session.objects.active(), start, end)
+    # No ordering: the default one (start, chair) would join and sort the chairs for nothing.
+    sessions = sessions_overlapping(Session.objects.active(), start, end).order_by()
     if exclude is not None:
         sessions = sessions.exclude(pk=exclude)
     return [
