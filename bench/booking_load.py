@@ -54,7 +54,10 @@ from scheduling import booking, selectors
 from scheduling.models import ACTIVE_STATUSES, Chair, PlannedDose, Session, TreatmentCourse
 
 WORKERS = 16
-N_DAYS = 20  # open days bookable in the contention part
+# Open days bookable in the contention part. 20 days hold only ~750 of these 2-hour
+# sessions, so a fast run fills them within the 30 s and bookings/s then measures the
+# schedule filling up; `--days 120` measures the booking path itself.
+N_DAYS = 20
 DOSES_PER_WORKER = 600
 HOT_SLOTS = 6
 PORT = 8765
@@ -63,12 +66,12 @@ HTTP_MAX_REQUESTS = 150
 REFERRALS_PER_CLIENT = 20  # under the 30/hour per-address limit on the referral form
 
 
-def bench_days() -> list[date]:
-    """Return N_DAYS weekdays starting the Monday after next (always in the future)."""
+def bench_days(n_days: int = N_DAYS) -> list[date]:
+    """Return `n_days` weekdays starting the Monday after next (always in the future)."""
     today = timezone.localdate(timezone=selectors.clinic_tz())
     first = today + timedelta(days=14 - today.weekday())
     out, day = [], first
-    while len(out) < N_DAYS:
+    while len(out) < n_days:
         if day.weekday() < 5:
             out.append(day)
         day += timedelta(days=1)
@@ -404,17 +407,21 @@ def main() -> None:
         "--hot-share", type=float, default=0.5, help="share of attempts aimed at the hot slots"
     )
     parser.add_argument("--no-http", action="store_true", help="skip part (b)")
+    parser.add_argument(
+        "--days", type=int, default=N_DAYS, help="open days to book into (see N_DAYS)"
+    )
     args = parser.parse_args()
 
     original_db = django_db.create(require_postgres=True)
     db_name = connection.settings_dict["NAME"]
     log(f"database: {connection.vendor} {db_name}")
     django_db.make_clinic(chairs=12, beds=2, peak_nurses=3, edge_nurses=2)
-    days = bench_days()
+    days = bench_days(args.days)
     doses = make_doses(days)
     log(f"{WORKERS} workers booking for {args.seconds:.0f}s over {days[0]}..{days[-1]}")
     result = contention(args.seconds, days, doses, args.hot_share)
     result["hot_share"] = args.hot_share
+    result["days"] = args.days
     result["overbookings"] = overbookings()
     result["capacity_violations"] = capacity_violations(days)
     log(f"contention: {result}")
