@@ -279,7 +279,7 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description="Revoke selected links")
+    @admin.action(description="Revoke selected links", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[PrivateLink]) -> None:
         from django.utils import timezone
 

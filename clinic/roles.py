@@ -61,6 +61,9 @@ ROLES: dict[str, list[str]] = {
         "intake.change_referral_status",
         "intake.view_referraldocument",
         "intake.view_referraltransition",
+        # Coordinators look after patients' links: they may see and revoke them.
+        "clinic.view_privatelink",
+        "clinic.change_privatelink",
         *_QUESTIONNAIRE_SEND,
     ],
     NURSE: [

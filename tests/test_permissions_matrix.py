@@ -176,7 +176,7 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {S}),
     "day board": (_get("/admin/scheduling/session/board/"), {N, K, S}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
-    "private links": (_get("/admin/clinic/privatelink/"), set()),
+    "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),
     "groups": (_get("/admin/auth/group/"), set()),
     "authenticator devices": (_get("/admin/otp_totp/totpdevice/"), set()),

@@ -72,6 +72,20 @@ def test_staff_revoke_a_link_from_admin_and_it_stops_working(client, superuser):
     assert patient_browser.get(url).status_code == 410
 
 
+def test_a_coordinator_can_revoke_a_link_and_a_nurse_cannot(client, coordinator, nurse):
+    qreq, _url = _q_link()
+    client.force_login(nurse)
+    client.post(
+        "/admin/clinic/privatelink/", {"action": "revoke", "_selected_action": [qreq.link_id]}
+    )
+    assert PrivateLink.objects.get(pk=qreq.link_id).revoked_at is None
+    client.force_login(coordinator)
+    client.post(
+        "/admin/clinic/privatelink/", {"action": "revoke", "_selected_action": [qreq.link_id]}
+    )
+    assert PrivateLink.objects.get(pk=qreq.link_id).revoked_at is not None
+
+
 def test_nothing_about_the_patient_is_shown_before_the_date_of_birth(client):
     qreq, url = _q_link()
     html = client.get(url).content.decode()
