@@ -33,9 +33,21 @@ class PatientAdminForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "legal_given_name", "legal_family_name", "preferred_name", "date_of_birth", "sex",
-            "preferred_language", "email", "phone", "address_line1", "address_line2", "city",
-            "region", "postal_code", "guardian_name", "guardian_phone",
+            "legal_given_name",
+            "legal_family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "preferred_language",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "guardian_name",
+            "guardian_phone",
         ]
 
     def clean(self):

@@ -83,36 +83,112 @@ class AgeFilter(admin.SimpleListFilter):
 
 @admin.register(Referral)
 class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
-    list_display = ["reference", "status", "age", "patient_name", "therapy", "provider_practice",
-                    "provider_npi", "received_at"]
+    list_display = [
+        "reference",
+        "status",
+        "age",
+        "patient_name",
+        "therapy",
+        "provider_practice",
+        "provider_npi",
+        "received_at",
+    ]
     list_filter = ["status", AgeFilter, "therapy", "submitter_kind"]
-    search_fields = ["reference", "family_name", "given_name", "provider_npi",
-                     "provider_practice", "patient__record_number"]
+    search_fields = [
+        "reference",
+        "family_name",
+        "given_name",
+        "provider_npi",
+        "provider_practice",
+        "patient__record_number",
+    ]
     list_select_related = ["therapy"]
     date_hierarchy = "received_at"
     ordering = ["received_at"]
     list_per_page = 50
     inlines = [ReferralDocumentInline, ReferralTransitionInline]
     actions = ["start_review"]
-    readonly_fields = ["reference", "status", "status_changed_at", "received_at", "patient",
-                       "transitions_summary"]
+    readonly_fields = [
+        "reference",
+        "status",
+        "status_changed_at",
+        "received_at",
+        "patient",
+        "transitions_summary",
+    ]
     fieldsets = [
-        ("Triage", {"fields": ["reference", "status", "status_changed_at", "received_at",
-                               "patient", "transitions_summary"]}),
-        ("Referred by", {"fields": ["submitter_kind", "submitter_name", "submitter_email",
-                                    "submitter_phone"]}),
-        ("Patient", {"fields": ["given_name", "family_name", "preferred_name", "date_of_birth",
-                                "sex", "phone", "email", "address_line1", "address_line2", "city",
-                                "region", "postal_code", "preferred_language", "guardian_name",
-                                "guardian_relationship", "guardian_phone"]}),
+        (
+            "Triage",
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "status_changed_at",
+                    "received_at",
+                    "patient",
+                    "transitions_summary",
+                ]
+            },
+        ),
+        (
+            "Referred by",
+            {"fields": ["submitter_kind", "submitter_name", "submitter_email", "submitter_phone"]},
+        ),
+        (
+            "Patient",
+            {
+                "fields": [
+                    "given_name",
+                    "family_name",
+                    "preferred_name",
+                    "date_of_birth",
+                    "sex",
+                    "phone",
+                    "email",
+                    "address_line1",
+                    "address_line2",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "preferred_language",
+                    "guardian_name",
+                    "guardian_relationship",
+                    "guardian_phone",
+                ]
+            },
+        ),
         ("Insurance", {"fields": ["payer", "member_id", "group_number"]}),
-        ("Provider", {"fields": ["provider_name", "provider_practice", "provider_npi",
-                                 "provider_phone", "provider_fax"]}),
-        ("Clinical", {"fields": ["diagnosis_code", "weight_kg", "height_cm", "measured_on",
-                                 "no_known_drug_allergies", "allergies", "current_medications",
-                                 "prior_therapies"]}),
-        ("Order", {"fields": ["therapy", "dose", "frequency", "order_notes",
-                              "consent_to_contact"]}),
+        (
+            "Provider",
+            {
+                "fields": [
+                    "provider_name",
+                    "provider_practice",
+                    "provider_npi",
+                    "provider_phone",
+                    "provider_fax",
+                ]
+            },
+        ),
+        (
+            "Clinical",
+            {
+                "fields": [
+                    "diagnosis_code",
+                    "weight_kg",
+                    "height_cm",
+                    "measured_on",
+                    "no_known_drug_allergies",
+                    "allergies",
+                    "current_medications",
+                    "prior_therapies",
+                ]
+            },
+        ),
+        (
+            "Order",
+            {"fields": ["therapy", "dose", "frequency", "order_notes", "consent_to_contact"]},
+        ),
     ]
 
     @admin.display(description="Waiting", ordering="received_at")
@@ -141,8 +217,9 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None:
@@ -184,7 +261,9 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 referral_transition(
-                    referral=referral, to_status=target, by=request.user,
+                    referral=referral,
+                    to_status=target,
+                    by=request.user,
                     note=form.cleaned_data["note"],
                 )
             except WorkflowError as exc:
@@ -218,8 +297,7 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             except WorkflowError:
                 refused.append(referral.reference)
         if moved:
-            self.message_user(request, f"{moved} referral(s) moved to In review.",
-                              messages.SUCCESS)
+            self.message_user(request, f"{moved} referral(s) moved to In review.", messages.SUCCESS)
         if refused:
             self.message_user(
                 request,
@@ -234,8 +312,16 @@ class ReferralDocumentAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "content_type"]
     search_fields = ["referral__reference"]
     list_select_related = ["referral"]
-    readonly_fields = ["referral", "kind", "download", "content_type", "size", "sha256",
-                       "uploaded_at", "original_name"]
+    readonly_fields = [
+        "referral",
+        "kind",
+        "download",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_at",
+        "original_name",
+    ]
     exclude = ["file"]
 
     @admin.display(description="File")

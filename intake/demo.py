@@ -16,16 +16,19 @@ DEMO_PEOPLE = [
     ("Testy", "Demopatient", "ocrelizumab", []),
     ("Sample", "Personson", "natalizumab", ["in_review"]),
     ("Example", "Fakename", "ublituximab", ["in_review", "benefits_check"]),
-    ("Placeholder", "Notreal", "methylprednisolone", ["in_review", "benefits_check",
-                                                      "accepted"]),
+    ("Placeholder", "Notreal", "methylprednisolone", ["in_review", "benefits_check", "accepted"]),
     ("Dummy", "Mockington", "alemtuzumab", ["in_review", "needs_info"]),
     ("Trial", "Fixtureton", "ocrelizumab", ["in_review", "benefits_check", "prior_auth"]),
     ("Pretend", "Patientová", "natalizumab", ["in_review", "benefits_check", "accepted"]),
     ("Imaginary", "Case", "ivig", ["declined"]),
     ("Fictional", "Doe-Demo", "rituximab", []),
     ("Mock", "Referralman", "ofatumumab", ["in_review"]),
-    ("Stand", "In-Patient", "ocrelizumab", ["in_review", "benefits_check", "prior_auth",
-                                           "accepted"]),
+    (
+        "Stand",
+        "In-Patient",
+        "ocrelizumab",
+        ["in_review", "benefits_check", "prior_auth", "accepted"],
+    ),
     ("Nobody", "Inparticular", "glatiramer", ["withdrawn"]),
 ]
 # 1234567893 is the NPI standard's own worked example: valid check digit, nobody's number.
@@ -72,7 +75,9 @@ def seed(stdout) -> None:
         for target in moves:
             try:
                 referral_transition(
-                    referral=referral, to_status=target, by=coordinator,
+                    referral=referral,
+                    to_status=target,
+                    by=coordinator,
                     note="Demo data" if target in {"needs_info", "declined", "withdrawn"} else "",
                 )
             except WorkflowError as exc:  # pragma: no cover - demo table is hand-checked
@@ -90,9 +95,15 @@ _seed_referrals = seed
 
 def _demo_answers(*, item9: int = 0, fatigue: int = 3, new_neuro: int = 0) -> dict:
     answers = {
-        "fever_infection": 0, "antibiotics": 0, "vaccine": 0, "pregnant": 9,
-        "reaction_last": 0, "new_neuro": new_neuro, "new_symptom": 0,
-        **{f"phq9_{i}": 1 for i in range(1, 9)}, "phq9_9": item9,
+        "fever_infection": 0,
+        "antibiotics": 0,
+        "vaccine": 0,
+        "pregnant": 9,
+        "reaction_last": 0,
+        "new_neuro": new_neuro,
+        "new_symptom": 0,
+        **{f"phq9_{i}": 1 for i in range(1, 9)},
+        "phq9_9": item9,
         **{f"gad7_{i}": 1 for i in range(1, 8)},
     }
     for domain in ["motor", "sensory", "visual", "cognitive", "emotional", "bladder_bowel"]:
@@ -117,15 +128,18 @@ def seed_questionnaires(stdout) -> None:
         for day in range(-1, 7):
             # Day shifts only, so the roster page shows its overnight gaps.
             OnCallShift.objects.create(
-                clinician=oncall, starts_at=today + timedelta(days=day),
-                ends_at=today + timedelta(days=day, hours=12), phone="(555) 010-0300",
+                clinician=oncall,
+                starts_at=today + timedelta(days=day),
+                ends_at=today + timedelta(days=day, hours=12),
+                phone="(555) 010-0300",
             )
     if QuestionnaireRequest.objects.exists():
         return
     patients = [
         r.patient
         for r in Referral.objects.filter(status=ReferralStatus.ACCEPTED, patient__isnull=False)
-        .select_related("patient").order_by("pk")
+        .select_related("patient")
+        .order_by("pk")
     ]
     codes = ["safety_check", "ms_symptoms", "phq9", "gad7"]
     now = timezone.now()
@@ -140,8 +154,9 @@ def seed_questionnaires(stdout) -> None:
         for answers, when in ((earlier, now - timedelta(days=30)), (latest, now)):
             if answers is None:
                 continue
-            qreq, _url = questionnaire_send(patient=patient, instruments=codes, sent_by=None,
-                                            email=False)
+            qreq, _url = questionnaire_send(
+                patient=patient, instruments=codes, sent_by=None, email=False
+            )
             for step in request_steps(qreq):
                 questionnaire_save_page(qreq=qreq, step=step, answers=answers)
             questionnaire_submit(qreq=qreq, now=when)

@@ -76,7 +76,9 @@ class Referral(models.Model):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     submission_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     status = models.CharField(
-        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.RECEIVED,
+        max_length=20,
+        choices=ReferralStatus.choices,
+        default=ReferralStatus.RECEIVED,
         db_index=True,
     )
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -244,7 +246,10 @@ class QuestionnaireRequest(models.Model):
         max_length=10, choices=Status.choices, default=Status.SENT, db_index=True
     )
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     sent_at = models.DateTimeField(default=timezone.now)
@@ -324,7 +329,10 @@ class Flag(models.Model):
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     acknowledgement_note = models.TextField(blank=True)
