@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.audit import access_log
 from clinic.sites import dashboard_panel
+from intake.forms import REFERRAL_SECTIONS
 from intake.models import (
     OPEN_STATUSES,
     Referral,
@@ -130,65 +131,8 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
                 ]
             },
         ),
-        (
-            "Referred by",
-            {"fields": ["submitter_kind", "submitter_name", "submitter_email", "submitter_phone"]},
-        ),
-        (
-            "Patient",
-            {
-                "fields": [
-                    "given_name",
-                    "family_name",
-                    "preferred_name",
-                    "date_of_birth",
-                    "sex",
-                    "phone",
-                    "email",
-                    "address_line1",
-                    "address_line2",
-                    "city",
-                    "region",
-                    "postal_code",
-                    "preferred_language",
-                    "guardian_name",
-                    "guardian_relationship",
-                    "guardian_phone",
-                ]
-            },
-        ),
-        ("Insurance", {"fields": ["payer", "member_id", "group_number"]}),
-        (
-            "Provider",
-            {
-                "fields": [
-                    "provider_name",
-                    "provider_practice",
-                    "provider_npi",
-                    "provider_phone",
-                    "provider_fax",
-                ]
-            },
-        ),
-        (
-            "Clinical",
-            {
-                "fields": [
-                    "diagnosis_code",
-                    "weight_kg",
-                    "height_cm",
-                    "measured_on",
-                    "no_known_drug_allergies",
-                    "allergies",
-                    "current_medications",
-                    "prior_therapies",
-                ]
-            },
-        ),
-        (
-            "Order",
-            {"fields": ["therapy", "dose", "frequency", "order_notes", "consent_to_contact"]},
-        ),
+        # The same groups as the public form, so staff read a referral as it was sent.
+        *((title, {"fields": names}) for title, names in REFERRAL_SECTIONS),
     ]
 
     @admin.display(description="Waiting", ordering="received_at")

@@ -80,6 +80,60 @@ DOCUMENT_FIELDS = {
 }
 
 
+# The referral's questions in the order the page asks them, grouped as the page shows them.
+# The public form, its layout and the staff admin page all read this one table.
+REFERRAL_SECTIONS: list[tuple[str, list[str]]] = [
+    (
+        _("Who is referring"),
+        ["submitter_kind", "submitter_name", "submitter_email", "submitter_phone"],
+    ),
+    (
+        _("The patient"),
+        [
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "preferred_language",
+            "guardian_name",
+            "guardian_relationship",
+            "guardian_phone",
+        ],
+    ),
+    (_("Insurance"), ["payer", "member_id", "group_number"]),
+    (
+        _("Referring provider"),
+        ["provider_name", "provider_practice", "provider_npi", "provider_phone", "provider_fax"],
+    ),
+    (
+        _("Diagnosis and order"),
+        [
+            "diagnosis_code",
+            "therapy",
+            "dose",
+            "frequency",
+            "order_notes",
+            "weight_kg",
+            "height_cm",
+            "measured_on",
+            "no_known_drug_allergies",
+            "allergies",
+            "current_medications",
+            "prior_therapies",
+        ],
+    ),
+    (_("Consent"), ["consent_to_contact"]),
+]
+
+
 class ReferralForm(forms.ModelForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     # A field people never see; bots fill it in.
@@ -101,49 +155,7 @@ class ReferralForm(forms.ModelForm):
 
     class Meta:
         model = Referral
-        fields = [
-            "submitter_kind",
-            "submitter_name",
-            "submitter_email",
-            "submitter_phone",
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "sex",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postal_code",
-            "preferred_language",
-            "guardian_name",
-            "guardian_relationship",
-            "guardian_phone",
-            "payer",
-            "member_id",
-            "group_number",
-            "provider_name",
-            "provider_practice",
-            "provider_npi",
-            "provider_phone",
-            "provider_fax",
-            "diagnosis_code",
-            "weight_kg",
-            "height_cm",
-            "measured_on",
-            "no_known_drug_allergies",
-            "allergies",
-            "current_medications",
-            "prior_therapies",
-            "therapy",
-            "dose",
-            "frequency",
-            "order_notes",
-            "consent_to_contact",
-        ]
+        fields = [name for _title, names in REFERRAL_SECTIONS for name in names]
         labels = {
             "submitter_kind": _("Who is filling in this form?"),
             "submitter_name": _("Your full name"),
@@ -217,58 +229,11 @@ class ReferralForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        # Documents go just before consent; the rest follows REFERRAL_SECTIONS.
+        *sections, (consent_title, consent_names) = REFERRAL_SECTIONS
         self.helper.layout = Layout(
             "submission_key",
-            Fieldset(
-                _("Who is referring"),
-                "submitter_kind",
-                "submitter_name",
-                "submitter_email",
-                "submitter_phone",
-            ),
-            Fieldset(
-                _("The patient"),
-                "given_name",
-                "family_name",
-                "preferred_name",
-                "date_of_birth",
-                "sex",
-                "phone",
-                "email",
-                "address_line1",
-                "address_line2",
-                "city",
-                "region",
-                "postal_code",
-                "preferred_language",
-                "guardian_name",
-                "guardian_relationship",
-                "guardian_phone",
-            ),
-            Fieldset(_("Insurance"), "payer", "member_id", "group_number"),
-            Fieldset(
-                _("Referring provider"),
-                "provider_name",
-                "provider_practice",
-                "provider_npi",
-                "provider_phone",
-                "provider_fax",
-            ),
-            Fieldset(
-                _("Diagnosis and order"),
-                "diagnosis_code",
-                "therapy",
-                "dose",
-                "frequency",
-                "order_notes",
-                "weight_kg",
-                "height_cm",
-                "measured_on",
-                "no_known_drug_allergies",
-                "allergies",
-                "current_medications",
-                "prior_therapies",
-            ),
+            *(Fieldset(title, *names) for title, names in sections),
             Fieldset(
                 _("Documents"),
                 HTML(
@@ -283,7 +248,7 @@ class ReferralForm(forms.ModelForm):
                 ),
                 *DOCUMENT_FIELDS.keys(),
             ),
-            Fieldset(_("Consent"), "consent_to_contact"),
+            Fieldset(consent_title, *consent_names),
             HTML('<div class="hp-field" aria-hidden="true">'),
             "website",
             HTML("</div>"),
