@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup migrate demo fmt bench clean
+.PHONY: run test lint setup migrate demo fmt bench clean screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Chairside needs Python 3.11 or newer")'
@@ -29,6 +29,10 @@ run: demo
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh docs/screenshots/ from the browser tests (a plain test run writes to a temp folder).
+screenshots: setup
+	CHAIRSIDE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

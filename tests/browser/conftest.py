@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# A test run leaves the checkout clean: screenshots go to a temporary folder unless
+# CHAIRSIDE_SCREENSHOTS=docs (`make screenshots`) asks to refresh the ones in docs/.
+SCREENSHOTS = (
+    DOCS_SCREENSHOTS
+    if os.environ.get("CHAIRSIDE_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "chairside-screenshots"
+)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 _PATHS_KEY = pytest.StashKey[list[str]]()
@@ -204,7 +212,7 @@ def assert_fits_narrow_screen(page, name: str) -> None:
 
 
 def save_screenshots(page, name: str, *, full_page: bool = True) -> None:
-    """Save desktop and phone PNGs of the current page into docs/screenshots/.
+    """Save desktop and phone PNGs of the current page (into docs/ under `make screenshots`).
 
     Long forms pass full_page=False: the first screen (heading, error summary) is the point.
     """
