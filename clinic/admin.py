@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin_kit import patient_inlines
 from clinic.audit import access_log
 from clinic.models import (
     AccessLog,
@@ -20,7 +22,6 @@ from clinic.models import (
     TherapyStep,
 )
 from clinic.services import MergeError, patient_merge
-from intake.questionnaire_admin import PatientResponseInline
 
 
 class PatientAdminForm(forms.ModelForm):
@@ -92,7 +93,6 @@ class PatientAdmin(SimpleHistoryAdmin):
     list_select_related = ["merged_into"]
     readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
     actions = ["merge_patients"]
-    inlines = [PatientResponseInline]
     fieldsets = [
         (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
         (
@@ -137,6 +137,12 @@ class PatientAdmin(SimpleHistoryAdmin):
             '<a href="{}">{}</a>',
             ((reverse("admin:clinic_patient_change", args=[d.pk]), d.record_number) for d in dupes),
         )
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Patient | None
+    ) -> list[type[InlineModelAdmin]]:
+        # Other apps' records of the patient (questionnaire responses, ...), see admin_kit.
+        return patient_inlines()
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None

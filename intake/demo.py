@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.models import Therapy
 from intake.models import Referral, ReferralStatus
-from intake.services import WorkflowError, referral_transition
+from intake.referrals import WorkflowError, referral_transition
 
 DEMO_PEOPLE = [
     ("Testy", "Demopatient", "ocrelizumab", []),

@@ -12,9 +12,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from clinic.audit import access_log
-from clinic.sites import dashboard_panel
+from intake.admin.questionnaires import ReadOnlyHistoryAdmin
 from intake.models import Flag, FlagLevel, FlagNotification
-from intake.questionnaire_admin import ReadOnlyHistoryAdmin
 from intake.questionnaire_forms import FlagAcknowledgeForm
 from intake.questionnaires import FlagError, flag_acknowledge
 
@@ -47,7 +46,6 @@ class FlagNotificationInline(admin.TabularInline):
         return False
 
 
-@admin.register(Flag)
 class FlagAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "level",
@@ -180,7 +178,6 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
         )
 
 
-@dashboard_panel(order=10)
 def open_flags_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_flag"):
         return None

@@ -9,12 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.sites import dashboard_panel
 from intake.models import OnCallShift
 from intake.oncall import next_on_call, on_call_at, roster_gaps, roster_overlaps
 
 
-@admin.register(OnCallShift)
 class OnCallShiftAdmin(SimpleHistoryAdmin):
     list_display = ["clinician", "starts_at", "ends_at", "phone", "overlaps", "note"]
     list_filter = ["clinician"]
@@ -49,7 +47,6 @@ class OnCallShiftAdmin(SimpleHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
 
-@dashboard_panel(order=12)
 def on_call_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_oncallshift"):
         return None

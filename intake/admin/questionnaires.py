@@ -128,7 +128,6 @@ class PatientResponseInline(admin.TabularInline):
         return False
 
 
-@admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
     list_display = ["short_title", "code", "version", "is_current", "loaded_at"]
     list_filter = ["is_current", "code"]
@@ -186,7 +185,6 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         return False
 
 
-@admin.register(QuestionnaireResponse)
 class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "id",
@@ -232,7 +230,6 @@ class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-@admin.register(QuestionnaireRequest)
 class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "__str__",

@@ -14,7 +14,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.audit import access_log
-from clinic.sites import dashboard_panel
 from intake.forms import REFERRAL_SECTIONS
 from intake.models import (
     OPEN_STATUSES,
@@ -23,7 +22,7 @@ from intake.models import (
     ReferralStatus,
     ReferralTransition,
 )
-from intake.services import WorkflowError, referral_transition
+from intake.referrals import WorkflowError, referral_transition
 from intake.workflow import NOTE_REQUIRED, allowed_targets
 
 
@@ -82,7 +81,6 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Referral)
 class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = [
         "reference",
@@ -250,7 +248,6 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             )
 
 
-@admin.register(ReferralDocument)
 class ReferralDocumentAdmin(SimpleHistoryAdmin):
     list_display = ["id", "referral", "kind", "download", "content_type", "size", "uploaded_at"]
     list_filter = ["kind", "content_type"]
@@ -283,7 +280,6 @@ class ReferralDocumentAdmin(SimpleHistoryAdmin):
         return False
 
 
-@dashboard_panel(order=30)
 def new_referrals_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_referral"):
         return None
@@ -295,7 +291,3 @@ def new_referrals_panel(request: HttpRequest) -> dict | None:
         "referrals": waiting.select_related("therapy").order_by("received_at")[:10],
         "count": waiting.count(),
     }
-
-
-# Questionnaires, flags and the on-call roster register from their own modules.
-from intake import flag_admin, oncall_admin, questionnaire_admin  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Staff scheduling in admin, part 1: capacity set-up and courses (book a course or a dose).
+"""Staff scheduling in admin: treatment courses (prerequisites, book a course or a dose).
 
 Every session change goes through `scheduling.booking`; the admin only parses and renders.
 """
@@ -21,11 +21,7 @@ from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     Chair,
-    ClosedDate,
     CoursePrerequisite,
-    NurseOverride,
-    NurseShift,
-    OpeningHours,
     PlannedDose,
     Session,
     TreatmentCourse,
@@ -33,37 +29,6 @@ from scheduling.models import (
 
 # Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
 COURSE_BOOK_DOSES = 4
-
-
-@admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["name"]
-
-
-@admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "opens", "last_start", "closes"]
-
-
-@admin.register(ClosedDate)
-class ClosedDateAdmin(admin.ModelAdmin):
-    list_display = ["day", "reason"]
-    date_hierarchy = "day"
-
-
-@admin.register(NurseShift)
-class NurseShiftAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "starts", "ends", "nurses"]
-    list_filter = ["weekday"]
-
-
-@admin.register(NurseOverride)
-class NurseOverrideAdmin(admin.ModelAdmin):
-    list_display = ["day", "starts", "ends", "nurses", "reason"]
-    date_hierarchy = "day"
 
 
 def local_label(instant) -> str:
@@ -113,7 +78,6 @@ class PlannedDoseInline(admin.TabularInline):
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
-@admin.register(TreatmentCourse)
 class TreatmentCourseAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "patient", "therapy", "status", "prerequisites_state", "created_at"]
     list_filter = ["status", "therapy"]

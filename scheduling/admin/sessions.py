@@ -1,13 +1,9 @@
-"""Staff scheduling in admin: sessions (workflow actions, move, cancel), day board, dashboard.
-
-Capacity set-up and courses are registered in `scheduling.admin_courses`, imported here.
+"""Staff scheduling in admin: sessions (workflow actions, move, cancel).
 
 Every session change goes through `scheduling.booking`; the admin only parses and renders.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,21 +12,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.audit import access_log
-from clinic.sites import dashboard_panel
-from scheduling import booking, selectors
-from scheduling.admin_courses import local_label
-from scheduling.board import board_build, parse_day
+from scheduling import booking
+from scheduling.admin.board import DayBoardMixin
+from scheduling.admin.courses import local_label
 from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     Chair,
     Session,
-    SessionStatus,
     VisitCheck,
 )
 
@@ -49,8 +42,7 @@ class VisitCheckInline(admin.TabularInline):
         return request.user.has_perm("scheduling.change_visitcheck")
 
 
-@admin.register(Session)
-class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
+class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = [
         "local_start",
         "patient",
@@ -186,11 +178,6 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     def get_urls(self):
         return [
             path(
-                "board/",
-                self.admin_site.admin_view(self.board_view),
-                name="scheduling_session_board",
-            ),
-            path(
                 "<int:pk>/move/",
                 self.admin_site.admin_view(self.move_view),
                 name="scheduling_session_move",
@@ -240,41 +227,3 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             ],
         }
         return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
-
-    def board_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        today = timezone.localdate(timezone=selectors.clinic_tz())
-        day = parse_day(request.GET.get("day"), today)
-        board = board_build(day)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Day board {day:%A %d %B %Y}",
-            "board": board,
-            "previous": day - timedelta(days=1),
-            "next": day + timedelta(days=1),
-            "today": today,
-        }
-        return TemplateResponse(request, "admin/scheduling/board.html", context)
-
-
-@dashboard_panel(order=20)
-def today_panel(request: HttpRequest) -> dict | None:
-    if not request.user.has_perm("scheduling.view_session"):
-        return None
-    today = timezone.localdate(timezone=selectors.clinic_tz())
-    start, end = selectors.day_bounds(today)
-    sessions = (
-        Session.objects.filter(start__gte=start, start__lt=end)
-        .exclude(status=SessionStatus.CANCELLED)
-        .select_related("course__patient", "chair")
-        .order_by("start")
-    )
-    return {
-        "id": "today",
-        "title": "Today's sessions",
-        "template": "admin/scheduling/today_panel.html",
-        "sessions": [(local_label(s.start)[-5:], s) for s in sessions[:40]],
-        "board_url": reverse("admin:scheduling_session_board"),
-    }

@@ -1,0 +1,68 @@
+"""The day board in the staff admin (a page of the session admin) and today's dashboard panel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from scheduling import selectors
+from scheduling.admin.courses import local_label
+from scheduling.board import board_build, parse_day
+from scheduling.models import Session, SessionStatus
+
+
+class DayBoardMixin(admin.ModelAdmin):
+    """Adds the day board (chairs by 15-minute slots, nurse load) to the session admin."""
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "board/",
+                self.admin_site.admin_view(self.board_view),
+                name="scheduling_session_board",
+            ),
+            *super().get_urls(),
+        ]
+
+    def board_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate(timezone=selectors.clinic_tz())
+        day = parse_day(request.GET.get("day"), today)
+        board = board_build(day)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Day board {day:%A %d %B %Y}",
+            "board": board,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "today": today,
+        }
+        return TemplateResponse(request, "admin/scheduling/board.html", context)
+
+
+def today_panel(request: HttpRequest) -> dict | None:
+    if not request.user.has_perm("scheduling.view_session"):
+        return None
+    today = timezone.localdate(timezone=selectors.clinic_tz())
+    start, end = selectors.day_bounds(today)
+    sessions = (
+        Session.objects.filter(start__gte=start, start__lt=end)
+        .exclude(status=SessionStatus.CANCELLED)
+        .select_related("course__patient", "chair")
+        .order_by("start")
+    )
+    return {
+        "id": "today",
+        "title": "Today's sessions",
+        "template": "admin/scheduling/today_panel.html",
+        "sessions": [(local_label(s.start)[-5:], s) for s in sessions[:40]],
+        "board_url": reverse("admin:scheduling_session_board"),
+    }
