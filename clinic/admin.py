@@ -5,13 +5,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.admin_kit import patient_inlines
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    ReadOnlyAdminMixin,
+    patient_inlines,
+)
 from clinic.models import (
     AccessLog,
     ClinicSettings,
@@ -71,7 +74,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
     form = PatientAdminForm
     list_display = [
         "record_number",
@@ -144,14 +147,6 @@ class PatientAdmin(SimpleHistoryAdmin):
         # Other apps' records of the patient (questionnaire responses, ...), see admin_kit.
         return patient_inlines()
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.action(description="Merge two records of the same person", permissions=["merge"])
     def merge_patients(self, request: HttpRequest, queryset: QuerySet[Patient]):
         patients = list(queryset.order_by("created_at"))
@@ -178,16 +173,12 @@ class PatientAdmin(SimpleHistoryAdmin):
                 messages.SUCCESS,
             )
             return None
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/clinic/patient/merge.html",
-            {
-                **self.admin_site.each_context(request),
-                "patients": patients,
-                "opts": self.model._meta,
-                "title": "Merge patient records",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
+            title="Merge patient records",
+            patients=patients,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
 
     def has_merge_permission(self, request: HttpRequest) -> bool:
@@ -242,21 +233,12 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_repr", "ip_address"]
     list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["actor", "object_repr", "object_id", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["user", "content_type"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(PrivateLink)

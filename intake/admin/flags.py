@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from clinic.audit import access_log
-from intake.admin.questionnaires import ReadOnlyHistoryAdmin
+from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline, ReadOnlyHistoryAdmin
 from intake.models import Flag, FlagLevel, FlagNotification
 from intake.questionnaire_forms import FlagAcknowledgeForm
 from intake.questionnaires import FlagError, flag_acknowledge
@@ -35,18 +35,13 @@ class FlagOpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FlagNotificationInline(admin.TabularInline):
+class FlagNotificationInline(NoAddInline):
     model = FlagNotification
-    extra = 0
-    can_delete = False
     fields = ["level", "sent_at", "recipients", "delivered"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-
-class FlagAdmin(ReadOnlyHistoryAdmin):
+class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "level",
         "label",
@@ -103,17 +98,8 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-            extra_context["can_acknowledge"] = obj.is_open and self.has_acknowledge_permission(
-                request
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_view_context(self, request: HttpRequest, obj: Flag) -> dict[str, Any]:
+        return {"can_acknowledge": obj.is_open and self.has_acknowledge_permission(request)}
 
     def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_acknowledge_permission(request):
@@ -132,16 +118,12 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
         if not flag.is_open:
             self.message_user(request, f"{flag} is already acknowledged.", messages.WARNING)
             return HttpResponseRedirect(change_url)
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/intake/flag/acknowledge.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "flags": [flag],
-                "form": form,
-                "title": f"Acknowledge {flag}",
-            },
+            title=f"Acknowledge {flag}",
+            flags=[flag],
+            form=form,
         )
 
     @admin.action(
@@ -164,17 +146,13 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
                     request, f"Already acknowledged: {', '.join(refused)}.", messages.WARNING
                 )
             return None
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/intake/flag/acknowledge.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "flags": list(queryset.select_related("patient")),
-                "form": form,
-                "action": "acknowledge_selected",
-                "title": "Acknowledge flags",
-            },
+            title="Acknowledge flags",
+            flags=list(queryset.select_related("patient")),
+            form=form,
+            action="acknowledge_selected",
         )
 
 

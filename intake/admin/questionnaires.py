@@ -1,7 +1,6 @@
-"""Staff side of questionnaires: send checks, read responses, acknowledge flags, on-call roster.
+"""Staff side of questionnaires: instruments, sending checks, reading responses (patient page too).
 
-Imported by intake/admin.py so these register on the staff site. Every write goes through
-intake.questionnaires (the same services the patient pages use).
+Every write goes through intake.questionnaires (the same services the patient pages use).
 """
 
 from __future__ import annotations
@@ -13,13 +12,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyHistoryAdmin,
+    ReadOnlyInline,
+)
 from intake import instruments as defs
 from intake.models import (
     FlagLevel,
@@ -88,13 +91,11 @@ def render_response(response: QuestionnaireResponse) -> str:
     )
 
 
-class PatientResponseInline(admin.TabularInline):
+class PatientResponseInline(ReadOnlyInline):
     """The patient's responses with their main scores over time (on the patient page)."""
 
     model = QuestionnaireResponse
     fk_name = "patient"
-    extra = 0
-    can_delete = False
     verbose_name_plural = "Questionnaire responses over time"
     fields = ["opened", "instrument", "main_score", "main_band", "open_flags"]
     readonly_fields = fields
@@ -121,14 +122,10 @@ class PatientResponseInline(admin.TabularInline):
     def open_flags(self, obj: QuestionnaireResponse) -> int:
         return obj.open_flag_count
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+class InstrumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Instruments come from the definition files, so each is reviewed in one place."""
 
-
-class InstrumentAdmin(admin.ModelAdmin):
     list_display = ["short_title", "code", "version", "is_current", "loaded_at"]
     list_filter = ["is_current", "code"]
     search_fields = ["code", "title"]
@@ -143,16 +140,6 @@ class InstrumentAdmin(admin.ModelAdmin):
         "checksum",
         "definition",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Instruments come from the definition files, so each is reviewed in one place.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class FlagStateFilter(admin.SimpleListFilter):
@@ -174,18 +161,7 @@ class FlagStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
+class QuestionnaireResponseAdmin(AccessLoggedAdmin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "patient",
@@ -221,16 +197,8 @@ class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
     def summary(self, obj: QuestionnaireResponse) -> str:
         return render_response(obj)
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
 
-
-class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
+class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "__str__",
         "patient",
@@ -290,14 +258,6 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
             return self.fields
         return [f for f in self.fields if f != "responses_summary"]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         """Send a pre-visit check through the service (link + email), not a bare row."""
         if not self.has_add_permission(request):
@@ -324,10 +284,9 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:intake_questionnairerequest_change", args=[qreq.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Send a pre-visit check",
-        }
-        return TemplateResponse(request, "admin/intake/questionnaire_send.html", context)
+        return self.admin_page(
+            request,
+            "admin/intake/questionnaire_send.html",
+            title="Send a pre-visit check",
+            form=form,
+        )

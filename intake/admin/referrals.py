@@ -1,4 +1,8 @@
+"""Staff side of referrals: the triage queue, status moves, documents, the new-referrals panel."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -6,14 +10,19 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    NoAddInline,
+    ReadOnlyHistoryAdmin,
+    ReadOnlyInline,
+)
 from intake.forms import REFERRAL_SECTIONS
 from intake.models import (
     OPEN_STATUSES,
@@ -37,10 +46,8 @@ class TransitionForm(forms.Form):
         )
 
 
-class ReferralDocumentInline(admin.TabularInline):
+class ReferralDocumentInline(NoAddInline):
     model = ReferralDocument
-    extra = 0
-    can_delete = False
     fields = ["kind", "download", "content_type", "size", "uploaded_at"]
     readonly_fields = fields
 
@@ -49,22 +56,11 @@ class ReferralDocumentInline(admin.TabularInline):
         url = reverse("intake:document_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-
-class ReferralTransitionInline(admin.TabularInline):
+class ReferralTransitionInline(ReadOnlyInline):
     model = ReferralTransition
-    extra = 0
-    can_delete = False
     fields = ["at", "from_status", "to_status", "by", "note"]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -81,7 +77,9 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
+class ReferralAdmin(
+    AccessLoggedAdmin, AdminPagesMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin
+):
     list_display = [
         "reference",
         "status",
@@ -159,19 +157,10 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if obj is not None:
-            if request.method == "GET":
-                access_log(request, obj)
-            if self.has_status_permission(request):
-                extra_context["transitions"] = [
-                    (t, ReferralStatus(t).label) for t in allowed_targets(obj.status)
-                ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_view_context(self, request: HttpRequest, obj: Referral) -> dict[str, Any]:
+        if not self.has_status_permission(request):
+            return {}
+        return {"transitions": [(t, ReferralStatus(t).label) for t in allowed_targets(obj.status)]}
 
     def has_status_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.change_referral_status")
@@ -200,7 +189,8 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             request.POST if request.method == "POST" else None,
             note_required=target in NOTE_REQUIRED,
         )
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             try:
                 referral_transition(
                     referral=referral,
@@ -216,16 +206,18 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
                     f"{referral.reference} moved to {ReferralStatus(target).label}.",
                     messages.SUCCESS,
                 )
-            return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "referral": referral,
-            "form": form,
-            "target_label": ReferralStatus(target).label,
-            "title": f"Change status of {referral.reference}",
-        }
-        return TemplateResponse(request, "admin/intake/referral/transition.html", context)
+            return True  # back to the referral either way: the message says what happened
+
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=change_url,
+            template="admin/intake/referral/transition.html",
+            title=f"Change status of {referral.reference}",
+            referral=referral,
+            target_label=ReferralStatus(target).label,
+        )
 
     @admin.action(description="Start review of selected new referrals", permissions=["status"])
     def start_review(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
@@ -248,7 +240,7 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             )
 
 
-class ReferralDocumentAdmin(SimpleHistoryAdmin):
+class ReferralDocumentAdmin(ReadOnlyHistoryAdmin):
     list_display = ["id", "referral", "kind", "download", "content_type", "size", "uploaded_at"]
     list_filter = ["kind", "content_type"]
     search_fields = ["referral__reference"]
@@ -269,15 +261,6 @@ class ReferralDocumentAdmin(SimpleHistoryAdmin):
     def download(self, obj: ReferralDocument) -> str:
         url = reverse("intake:document_download", args=[obj.pk])
         return format_html('<a href="{}">Download</a>', url)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def new_referrals_panel(request: HttpRequest) -> dict | None:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from clinic.admin_kit import AdminPagesMixin
 from scheduling import selectors
 from scheduling.admin.courses import local_label
 from scheduling.board import board_build, parse_day
 from scheduling.models import Session, SessionStatus
 
 
-class DayBoardMixin(admin.ModelAdmin):
+class DayBoardMixin(AdminPagesMixin):
     """Adds the day board (chairs by 15-minute slots, nurse load) to the session admin."""
 
     def get_urls(self) -> list[URLPattern]:
@@ -36,16 +35,15 @@ class DayBoardMixin(admin.ModelAdmin):
         today = timezone.localdate(timezone=selectors.clinic_tz())
         day = parse_day(request.GET.get("day"), today)
         board = board_build(day)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Day board {day:%A %d %B %Y}",
-            "board": board,
-            "previous": day - timedelta(days=1),
-            "next": day + timedelta(days=1),
-            "today": today,
-        }
-        return TemplateResponse(request, "admin/scheduling/board.html", context)
+        return self.admin_page(
+            request,
+            "admin/scheduling/board.html",
+            title=f"Day board {day:%A %d %B %Y}",
+            board=board,
+            previous=day - timedelta(days=1),
+            next=day + timedelta(days=1),
+            today=today,
+        )
 
 
 def today_panel(request: HttpRequest) -> dict | None:

@@ -5,17 +5,18 @@ Every session change goes through `scheduling.booking`; the admin only parses an
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
+from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline
 from scheduling import booking, selectors
 from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
@@ -36,26 +37,16 @@ def local_label(instant) -> str:
     return f"{instant.astimezone(selectors.clinic_tz()):%a %d %b %Y %H:%M}"
 
 
-class CoursePrerequisiteInline(admin.TabularInline):
+class CoursePrerequisiteInline(NoAddInline):
     model = CoursePrerequisite
     fields = ["requirement", "met", "met_on", "note", "recorded_by"]
     readonly_fields = ["requirement", "met_on", "recorded_by"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
-class PlannedDoseInline(admin.TabularInline):
+class PlannedDoseInline(NoAddInline):
     model = PlannedDose
     fields = ["sequence", "label", "target", "earliest", "latest", "booked", "book"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlannedDose]:
         return super().get_queryset(request).prefetch_related("sessions__chair")
@@ -78,7 +69,7 @@ class PlannedDoseInline(admin.TabularInline):
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
-class TreatmentCourseAdmin(SimpleHistoryAdmin):
+class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "patient", "therapy", "status", "prerequisites_state", "created_at"]
     list_filter = ["status", "therapy"]
     list_select_related = ["patient", "therapy"]
@@ -134,18 +125,11 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        course = self.get_object(request, object_id)
-        if course is not None and request.method == "GET":
-            access_log(request, course)
-        extra_context = {
-            **(extra_context or {}),
+    def change_view_context(self, request: HttpRequest, obj: TreatmentCourse) -> dict[str, Any]:
+        return {
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not CoursePrerequisite:
@@ -167,14 +151,6 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _context(self, request: HttpRequest, course: TreatmentCourse, title: str) -> dict:
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "course": course,
-            "title": title,
-        }
-
     def _course(self, request: HttpRequest, pk: int, perm: str) -> TreatmentCourse:
         """Return the course if the user holds `perm` (the one access helper here)."""
         if not request.user.has_perm(perm):
@@ -183,7 +159,12 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             TreatmentCourse.objects.select_related("patient", "therapy"), pk=pk
         )
 
-    def _book(self, request: HttpRequest, course: TreatmentCourse, picks: list) -> bool:
+    def _book(self, request: HttpRequest, course: TreatmentCourse, form: PickForm) -> bool:
+        """Book the picked option(s) through the booking service; say what happened."""
+        try:
+            picks = decode_picks(form.cleaned_data["pick"])
+        except ValueError:
+            return False
         doses = {d.pk: d for d in course.doses.select_related("step", "course")}
         chairs = {c.pk: c for c in Chair.objects.all()}
         try:
@@ -218,26 +199,21 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             for i, plan in enumerate(plans, 1)
         ]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
         loads = self._loads(plans)
-        context = {
-            **self._context(request, course, f"Book {course}"),
-            "form": form,
-            "plans": [
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=lambda: self._book(request, course, form),
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/course_book.html",
+            title=f"Book {course}",
+            course=course,
+            plans=[
                 (value, [(c, loads.get(selectors.local_day(c.start), 0)) for c in plan])
                 for (value, _label), plan in zip(choices, plans, strict=True)
             ],
-            "doses": wanted,
-        }
-        return TemplateResponse(request, "admin/scheduling/course_book.html", context)
+            doses=wanted,
+        )
 
     def _loads(self, plans: list[list[booking.Choice]]) -> dict:
         days = sorted({selectors.local_day(c.start) for plan in plans for c in plan})
@@ -254,43 +230,44 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             (encode_pick(o.chair_id, o.start, dose.pk), local_label(o.start)) for o in options
         ]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
         chairs = {c.pk: c for c in Chair.objects.all()}
-        first, last = booking.dose_bounds(dose)
-        context = {
-            **self._context(request, course, f"Book {dose}"),
-            "form": form,
-            "dose": dose,
-            "window": (first, last),
-            "options": [
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=lambda: self._book(request, course, form),
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/dose_book.html",
+            title=f"Book {dose}",
+            course=course,
+            dose=dose,
+            window=booking.dose_bounds(dose),
+            options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
             ],
-        }
-        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
+        )
 
     def override_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.override_prerequisites")
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             try:
                 course_override(course=course, by=request.user, reason=form.cleaned_data["reason"])
             except CourseError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(
-                    request, "Prerequisites overridden; reason recorded.", messages.SUCCESS
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        context = {**self._context(request, course, "Override prerequisites"), "form": form}
-        return TemplateResponse(request, "admin/scheduling/reason.html", context)
+                return False
+            self.message_user(
+                request, "Prerequisites overridden; reason recorded.", messages.SUCCESS
+            )
+            return True
+
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/reason.html",
+            title="Override prerequisites",
+            course=course,
+        )

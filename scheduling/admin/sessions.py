@@ -8,14 +8,13 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
-from clinic.audit import access_log
+from clinic.admin_kit import AccessLoggedAdmin, NoAddInline
 from scheduling import booking
 from scheduling.admin.board import DayBoardMixin
 from scheduling.admin.courses import local_label
@@ -28,21 +27,16 @@ from scheduling.models import (
 )
 
 
-class VisitCheckInline(admin.TabularInline):
+class VisitCheckInline(NoAddInline):
     model = VisitCheck
     fields = ["requirement", "done", "note", "recorded_by", "recorded_at"]
     readonly_fields = ["requirement", "recorded_by", "recorded_at"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm("scheduling.change_visitcheck")
 
 
-class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
+class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = [
         "local_start",
         "patient",
@@ -117,14 +111,6 @@ class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
         for check in formset.save(commit=False):
             visit_check_record(check=check, done=check.done, by=request.user, note=check.note)
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        session = self.get_object(request, object_id)
-        if session is not None and request.method == "GET":
-            access_log(request, session)
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def _advance(self, request: HttpRequest, queryset: QuerySet[Session], service, done: str):
         moved = 0
         for session in queryset:
@@ -165,15 +151,14 @@ class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
                 "cancelled",
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Cancel sessions",
-            "form": form,
-            "sessions": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/scheduling/cancel.html", context)
+        return self.admin_page(
+            request,
+            "admin/scheduling/cancel.html",
+            title="Cancel sessions",
+            form=form,
+            sessions=queryset,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
 
     def get_urls(self):
         return [
@@ -197,7 +182,8 @@ class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
         options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=6)
         choices = [(encode_pick(o.chair_id, o.start), local_label(o.start)) for o in options]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
             try:
                 booking.session_move(
@@ -208,22 +194,24 @@ class SessionAdmin(DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
                 )
             except booking.BookingError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(request, f"Moved to {local_label(start)}.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:scheduling_session_change", args=[pk]))
+                return False
+            self.message_user(request, f"Moved to {local_label(start)}.", messages.SUCCESS)
+            return True
+
         chairs = {c.pk: c for c in Chair.objects.all()}
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Move session #{session.pk}",
-            "course": session.course,
-            "dose": session.dose,
-            "form": form,
-            "moving": session,
-            "window": booking.dose_bounds(session.dose, exclude=session.pk),
-            "options": [
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=reverse("admin:scheduling_session_change", args=[pk]),
+            template="admin/scheduling/dose_book.html",
+            title=f"Move session #{session.pk}",
+            course=session.course,
+            dose=session.dose,
+            moving=session,
+            window=booking.dose_bounds(session.dose, exclude=session.pk),
+            options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
             ],
-        }
-        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
+        )
