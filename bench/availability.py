@@ -40,6 +40,7 @@ django_db.setup()
 from django.db import connection
 
 from bench.clinic_model import log
+from clinic import clock
 from clinic.models import Therapy
 from scheduling import availability as engine
 from scheduling import selectors
@@ -81,7 +82,7 @@ def make_sessions(rng: random.Random) -> int:
                 chairs=chairs,
                 booked=booked,
                 request=request,
-                tz=selectors.clinic_tz(),
+                tz=clock.clinic_tz(),
                 limit=3,
             )
             if options:
@@ -132,7 +133,7 @@ def engine_search(inputs: tuple, minutes: int, first: date, last: date) -> list[
     days, chairs, booked = inputs
     request = engine.SlotRequest(minutes=minutes, earliest=first, latest=last)
     return engine.find_options(
-        days=days, chairs=chairs, booked=booked, request=request, tz=selectors.clinic_tz()
+        days=days, chairs=chairs, booked=booked, request=request, tz=clock.clinic_tz()
     )
 
 

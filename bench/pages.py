@@ -41,10 +41,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.clinic_model import log
+from clinic import clock
 from clinic.links import link_create
 from clinic.models import PrivateLink, Therapy
 from intake.models import Flag, Instrument, QuestionnaireRequest, QuestionnaireResponse, Referral
-from scheduling import selectors
 from scheduling.models import Chair, PlannedDose, Session, SessionStatus, TreatmentCourse
 
 N_PATIENTS = 20_000
@@ -71,7 +71,7 @@ def load_sessions(patients: list, today) -> tuple[int, object]:
         batch_size=2000,
     )
     chairs = list(Chair.objects.order_by("pk").values_list("pk", flat=True))
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     per_day = len(chairs) * len(SLOTS)
     n_days = -(-N_SESSIONS // per_day)
     # Centre the sessions on today so the lists hold both history and upcoming bookings.
@@ -220,7 +220,7 @@ def main() -> None:
     started = time.perf_counter()
     django_db.make_clinic(chairs=24, beds=2, peak_nurses=6, edge_nurses=4)
     patients = django_db.make_patients(N_PATIENTS)
-    today = timezone.localdate(timezone=selectors.clinic_tz())
+    today = timezone.localdate(timezone=clock.clinic_tz())
     while today.weekday() >= 5:
         today += timedelta(days=1)
     n_sessions, patient = load_sessions(patients, today)

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from clinic.clock import datetime_label
 from clinic.links import link_create, link_url
 from clinic.models import Patient, PrivateLink
 from intake import instruments as defs
@@ -380,7 +381,7 @@ def flag_acknowledge(
         if locked.acknowledged_at is not None:
             raise FlagError(
                 f"Flag #{locked.pk} was already acknowledged by {locked.acknowledged_by} "
-                f"at {timezone.localtime(locked.acknowledged_at):%Y-%m-%d %H:%M}."
+                f"at {datetime_label(locked.acknowledged_at)}."
             )
         locked.acknowledged_at = now or timezone.now()
         locked.acknowledged_by = by

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from clinic.clock import clinic_tz, instant_after, local_day, time_label
 from clinic.models import TherapyRequirement
 from scheduling import availability as engine
 from scheduling import selectors
@@ -72,10 +73,6 @@ class Choice:
     start: datetime
 
 
-def _hhmm(instant: datetime) -> str:
-    return instant.astimezone(selectors.clinic_tz()).strftime("%H:%M")
-
-
 def _lock_days(days: Iterable[date]) -> None:
     """Lock the clinic days, sorted, with a short timeout. The only lock taker for days."""
     wanted = sorted(set(days))
@@ -111,7 +108,7 @@ def _near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
 def _bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, date]:
     earliest, latest = dose.earliest, dose.latest
     for other in near:
-        other_day = selectors.local_day(other.start)
+        other_day = local_day(other.start)
         if other.dose.sequence < dose.sequence:
             earliest = max(earliest, other_day + timedelta(days=dose.min_gap_days))
         elif other.dose.sequence > dose.sequence:
@@ -146,7 +143,7 @@ def dose_options(
     """Return the engine's best options for one dose inside its window (from tomorrow)."""
     now = now or timezone.now()
     first, last = dose_bounds(dose, exclude=exclude)
-    first = max(first, selectors.local_day(now) + timedelta(days=1))
+    first = max(first, local_day(now) + timedelta(days=1))
     if first > last:
         return []
     return engine.find_options(
@@ -154,7 +151,7 @@ def dose_options(
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, last, exclude=exclude),
         request=_request(dose, first, last),
-        tz=selectors.clinic_tz(),
+        tz=clinic_tz(),
         limit=limit,
         ranking=ranking,
     )
@@ -174,7 +171,7 @@ def course_plans(
         return []
     first_dose = doses[0]
     first, last = dose_bounds(first_dose)
-    first = max(first, selectors.local_day(now) + timedelta(days=1))
+    first = max(first, local_day(now) + timedelta(days=1))
     if first > last:
         return []
     requests: list[engine.DoseRequest] = []
@@ -214,7 +211,7 @@ def course_plans(
         doses=requests,
         first_earliest=first,
         first_latest=last,
-        tz=selectors.clinic_tz(),
+        tz=clinic_tz(),
         chair_kinds=frozenset({course.chair_kind}) if course.chair_kind else frozenset(),
         part_of_day=course.part_of_day,
         limit=limit,
@@ -269,7 +266,7 @@ def _next_free(
 ) -> list[engine.Option]:
     """Return the first `count` free times from `start` on, inside the dose's window."""
     first, last = _bounds(dose, near)
-    first = max(first, selectors.local_day(now) + timedelta(days=1), selectors.local_day(start))
+    first = max(first, local_day(now) + timedelta(days=1), local_day(start))
     soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
     found: list[engine.Option] = []
     for lo, hi in ((first, soon), (soon + timedelta(days=1), last)):
@@ -280,7 +277,7 @@ def _next_free(
             chairs=chairs,
             booked=selectors.engine_booked(lo, hi, exclude=exclude),
             request=_request(dose, lo, hi),
-            tz=selectors.clinic_tz(),
+            tz=clinic_tz(),
             limit=count + 50,
             ranking="first_fit",
         )
@@ -314,7 +311,7 @@ def _refusal(
     chairs: list[engine.Chair],
 ) -> _Refused:
     """Explain why a slot is not feasible (the next free times are added later)."""
-    at = _hhmm(start)
+    at = time_label(start)
     if any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked):
         message = _("%(chair)s was just taken at %(time)s; here are the next free times.") % {
             "chair": chair.name,
@@ -360,7 +357,7 @@ def _check_slot(
     UTC one.
     """
     start = start.astimezone(UTC)
-    day = selectors.local_day(start)
+    day = local_day(start)
     course = dose.course
     if course.status != course.Status.ACTIVE:
         raise BookingError(_("This treatment course is not active."))
@@ -383,7 +380,7 @@ def _check_slot(
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
     if course.chair_kind and chair.kind != course.chair_kind:
         raise BookingError(_("This patient needs a %(kind)s.") % {"kind": course.chair_kind})
-    end = selectors.instant_after(start, dose.minutes)
+    end = instant_after(start, dose.minutes)
     days = selectors.clinic_days(day, day)
     booked = selectors.engine_booked(day, day, exclude=exclude)
     # The engine answers "can a session of this kind start then" (hours, nurses, chair
@@ -399,7 +396,7 @@ def _check_slot(
         chairs=in_use,
         booked=booked,
         request=_request(dose, day, day, kind=chair.kind),
-        tz=selectors.clinic_tz(),
+        tz=clinic_tz(),
         limit=10_000,
         ranking="first_fit",
     )
@@ -419,7 +416,7 @@ def _write(make: Callable[[], Session], chair: Chair, start: datetime) -> Sessio
     except IntegrityError as exc:
         raise BookingError(
             _("%(chair)s was just taken at %(time)s; here are the next free times.")
-            % {"chair": chair.name, "time": _hhmm(start)}
+            % {"chair": chair.name, "time": time_label(start)}
         ) from exc
 
 
@@ -445,7 +442,7 @@ def _book_one(choice: Choice, *, by: Any, now: datetime, chairs: dict[int, Chair
     session = _write(make, chair, start)
     checks = dose.course.therapy.requirements.filter(kind=TherapyRequirement.Kind.VISIT_CHECK)
     VisitCheck.objects.bulk_create(VisitCheck(session=session, requirement=r) for r in checks)
-    course_replan(dose=dose, actual=selectors.local_day(start))
+    course_replan(dose=dose, actual=local_day(start))
     return session
 
 
@@ -466,7 +463,7 @@ def session_book(
 
     def run() -> Session:
         with transaction.atomic():
-            _lock_days([selectors.local_day(start)])
+            _lock_days([local_day(start)])
             session = _book_one(Choice(dose, chair, start), by=by, now=now, chairs=_chairs())
             if notify:
                 _notify_after_commit([session])
@@ -487,7 +484,7 @@ def course_book(
 
     def run() -> list[Session]:
         with transaction.atomic():
-            _lock_days(selectors.local_day(c.start) for c in choices)
+            _lock_days(local_day(c.start) for c in choices)
             chairs = _chairs()
             ordered = sorted(choices, key=lambda c: c.dose.sequence)
             sessions = [_book_one(choice, by=by, now=now, chairs=chairs) for choice in ordered]
@@ -527,7 +524,7 @@ def session_move(
 
     def run() -> Session:
         with transaction.atomic():
-            _lock_days([selectors.local_day(session.start), selectors.local_day(start)])
+            _lock_days([local_day(session.start), local_day(start)])
             locked = _locked_session(session)
             if locked.status != SessionStatus.BOOKED:
                 raise BookingError(_("Only a booked session can be moved."))
@@ -555,7 +552,7 @@ def session_move(
                 return locked
 
             moved = _write(make, target, when)
-            course_replan(dose=locked.dose, actual=selectors.local_day(when))
+            course_replan(dose=locked.dose, actual=local_day(when))
             return moved
 
     return _offering_alternatives(run, now)
@@ -572,7 +569,7 @@ def session_cancel(
     """Cancel a session, freeing its chair; patients can't within 24 hours of the start."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_days([selectors.local_day(session.start)])
+        _lock_days([local_day(session.start)])
         locked = _locked_session(session)
         if locked.status not in (SessionStatus.BOOKED, SessionStatus.CHECKED_IN):
             raise BookingError(_("This session can no longer be cancelled."))

@@ -10,6 +10,7 @@ from datetime import date, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from clinic.clock import clinic_tz
 from clinic.models import Patient, Therapy
 from scheduling import booking
 from scheduling.courses import course_create
@@ -22,7 +23,6 @@ from scheduling.models import (
     Session,
     TreatmentCourse,
 )
-from scheduling.selectors import clinic_tz
 
 # Extra fake patients so the day board has a realistic load (not from referrals).
 _GIVEN = [

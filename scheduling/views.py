@@ -6,28 +6,18 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.clock import datetime_label, time_label
 from clinic.links import link_gate
 from clinic.models import ClinicSettings, PrivateLink
-from scheduling import booking, selectors
+from scheduling import booking
 from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
 
 UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
-
-
-def _local(instant) -> str:
-    local = instant.astimezone(selectors.clinic_tz())
-    return date_format(local, "DATETIME_FORMAT")
-
-
-def _local_time(instant) -> str:
-    """Return the clinic-local time of day in the active language's format."""
-    return date_format(instant.astimezone(selectors.clinic_tz()), "TIME_FORMAT")
 
 
 def _session_from_link(
@@ -60,8 +50,8 @@ def manage_view(request: HttpRequest, token: str) -> HttpResponse:
     rows = [
         {
             "session": s,
-            "when": _local(s.start),
-            "until": _local_time(s.end),
+            "when": datetime_label(s.start, localized=True),
+            "until": time_label(s.end, localized=True),
             "changeable": s.status == SessionStatus.BOOKED
             and s.start - now >= booking.PATIENT_CUTOFF,
         }
@@ -118,7 +108,7 @@ def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpRespon
         {
             "token": token,
             "session": session,
-            "when": _local(session.start),
+            "when": datetime_label(session.start, localized=True),
             "form": form,
             "clinic": ClinicSettings.load(),
         },
@@ -131,7 +121,9 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
         return found
     _link, session = found
     options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=8)
-    choices = [(encode_pick(o.chair_id, o.start), _local(o.start)) for o in options]
+    choices = [
+        (encode_pick(o.chair_id, o.start), datetime_label(o.start, localized=True)) for o in options
+    ]
     form = PickForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
@@ -143,7 +135,9 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, _("Your appointment is now on %(when)s.") % {"when": _local(start)}
+                request,
+                _("Your appointment is now on %(when)s.")
+                % {"when": datetime_label(start, localized=True)},
             )
             return redirect("scheduling:manage", token=token)
     return render(
@@ -152,7 +146,7 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
         {
             "token": token,
             "session": session,
-            "when": _local(session.start),
+            "when": datetime_label(session.start, localized=True),
             "form": form,
             "clinic": ClinicSettings.load(),
             "too_late": session.start - timezone.now() < booking.PATIENT_CUTOFF,

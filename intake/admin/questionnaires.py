@@ -13,7 +13,6 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from clinic.admin_kit import (
@@ -23,6 +22,7 @@ from clinic.admin_kit import (
     ReadOnlyHistoryAdmin,
     ReadOnlyInline,
 )
+from clinic.clock import datetime_label
 from intake import instruments as defs
 from intake.models import (
     FlagLevel,
@@ -112,11 +112,7 @@ class PatientResponseInline(ReadOnlyInline):
     @admin.display(description="Submitted")
     def opened(self, obj: QuestionnaireResponse) -> str:
         url = reverse("admin:intake_questionnaireresponse_change", args=[obj.pk])
-        return format_html(
-            '<a href="{}">{}</a>',
-            url,
-            timezone.localtime(obj.submitted_at).strftime("%Y-%m-%d %H:%M"),
-        )
+        return format_html('<a href="{}">{}</a>', url, datetime_label(obj.submitted_at))
 
     @admin.display(description="Open flags")
     def open_flags(self, obj: QuestionnaireResponse) -> int:

@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from clinic import clock
 from clinic.admin_kit import AdminPagesMixin
-from scheduling import selectors
-from scheduling.admin.courses import local_label
 from scheduling.board import board_build, parse_day
 from scheduling.models import Session, SessionStatus
 
@@ -32,7 +31,7 @@ class DayBoardMixin(AdminPagesMixin):
     def board_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        today = timezone.localdate(timezone=selectors.clinic_tz())
+        today = timezone.localdate(timezone=clock.clinic_tz())
         day = parse_day(request.GET.get("day"), today)
         board = board_build(day)
         return self.admin_page(
@@ -49,8 +48,8 @@ class DayBoardMixin(AdminPagesMixin):
 def today_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("scheduling.view_session"):
         return None
-    today = timezone.localdate(timezone=selectors.clinic_tz())
-    start, end = selectors.day_bounds(today)
+    today = timezone.localdate(timezone=clock.clinic_tz())
+    start, end = clock.day_bounds(today)
     sessions = (
         Session.objects.filter(start__gte=start, start__lt=end)
         .exclude(status=SessionStatus.CANCELLED)
@@ -61,6 +60,6 @@ def today_panel(request: HttpRequest) -> dict | None:
         "id": "today",
         "title": "Today's sessions",
         "template": "admin/scheduling/today_panel.html",
-        "sessions": [(local_label(s.start)[-5:], s) for s in sessions[:40]],
+        "sessions": [(clock.time_label(s.start), s) for s in sessions[:40]],
         "board_url": reverse("admin:scheduling_session_board"),
     }

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline
+from clinic.clock import datetime_label, local_day
 from scheduling import booking, selectors
 from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
@@ -30,11 +31,6 @@ from scheduling.models import (
 
 # Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
 COURSE_BOOK_DOSES = 4
-
-
-def local_label(instant) -> str:
-    """Return an instant as clinic-local text for staff pages."""
-    return f"{instant.astimezone(selectors.clinic_tz()):%a %d %b %Y %H:%M}"
 
 
 class CoursePrerequisiteInline(NoAddInline):
@@ -57,9 +53,8 @@ class PlannedDoseInline(NoAddInline):
         if not active:
             return "—"
         session = active[0]
-        return (
-            f"{local_label(session.start)}, {session.chair.name} ({session.get_status_display()})"
-        )
+        status = session.get_status_display()
+        return f"{datetime_label(session.start)}, {session.chair.name} ({status})"
 
     @admin.display(description="")
     def book(self, dose: PlannedDose) -> str:
@@ -174,7 +169,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             self.message_user(request, "That option is no longer valid.", messages.ERROR)
             return False
         except booking.BookingError as exc:
-            times = ", ".join(local_label(o.start) for o in exc.options)
+            times = ", ".join(datetime_label(o.start) for o in exc.options)
             self.message_user(request, f"{exc} {times}".strip(), messages.ERROR)
             return False
         self.message_user(request, f"Booked {len(choices)} session(s).", messages.SUCCESS)
@@ -209,14 +204,14 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             title=f"Book {course}",
             course=course,
             plans=[
-                (value, [(c, loads.get(selectors.local_day(c.start), 0)) for c in plan])
+                (value, [(c, loads.get(local_day(c.start), 0)) for c in plan])
                 for (value, _label), plan in zip(choices, plans, strict=True)
             ],
             doses=wanted,
         )
 
     def _loads(self, plans: list[list[booking.Choice]]) -> dict:
-        days = sorted({selectors.local_day(c.start) for plan in plans for c in plan})
+        days = sorted({local_day(c.start) for plan in plans for c in plan})
         if not days:
             return {}
         booked = selectors.engine_booked(days[0], days[-1])
@@ -227,7 +222,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         dose = get_object_or_404(course.doses.select_related("step", "course"), pk=dose_pk)
         options = booking.dose_options(dose=dose, limit=6)
         choices = [
-            (encode_pick(o.chair_id, o.start, dose.pk), local_label(o.start)) for o in options
+            (encode_pick(o.chair_id, o.start, dose.pk), datetime_label(o.start)) for o in options
         ]
         form = PickForm(request.POST or None, choices=choices)
         chairs = {c.pk: c for c in Chair.objects.all()}

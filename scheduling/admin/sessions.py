@@ -15,9 +15,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.admin_kit import AccessLoggedAdmin, NoAddInline
+from clinic.clock import datetime_label
 from scheduling import booking
 from scheduling.admin.board import DayBoardMixin
-from scheduling.admin.courses import local_label
 from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
@@ -74,7 +74,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
 
     @admin.display(description="Start (clinic time)", ordering="start")
     def local_start(self, session: Session) -> str:
-        return local_label(session.start)
+        return datetime_label(session.start)
 
     @admin.display(description="Patient", ordering="course__patient__legal_family_name")
     def patient(self, session: Session) -> str:
@@ -180,7 +180,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             pk=pk,
         )
         options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=6)
-        choices = [(encode_pick(o.chair_id, o.start), local_label(o.start)) for o in options]
+        choices = [(encode_pick(o.chair_id, o.start), datetime_label(o.start)) for o in options]
         form = PickForm(request.POST or None, choices=choices)
 
         def confirm() -> bool:
@@ -195,7 +195,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             except booking.BookingError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return False
-            self.message_user(request, f"Moved to {local_label(start)}.", messages.SUCCESS)
+            self.message_user(request, f"Moved to {datetime_label(start)}.", messages.SUCCESS)
             return True
 
         chairs = {c.pk: c for c in Chair.objects.all()}
