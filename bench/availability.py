@@ -6,7 +6,7 @@ models. Searches 4 weeks for a 4-hour and a 1-hour infusion:
 
 - engine: `find_options` on the plain values the booking service reads (days, chairs,
   active sessions of those 4 weeks), timed many times; `adapter_*` also times reading
-  those values from the database (what `booking.dose_options` does);
+  those values from the database (what `planning.dose_options` does);
 - baseline: what a typical Django appointment app does: for every candidate start on the
   15-minute grid, one ORM query per chair for overlapping active sessions.
 

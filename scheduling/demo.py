@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clinic.clock import clinic_tz
 from clinic.models import Patient, Therapy
-from scheduling import booking
+from scheduling import booking, planning
 from scheduling.courses import course_create
 from scheduling.models import (
     Chair,
@@ -132,7 +132,7 @@ def _book(stdout) -> None:
             and (planned[len(doses)].block == doses[-1].block)
         ):
             doses.append(planned[len(doses)])
-        plans = booking.course_plans(doses=doses)
+        plans = planning.course_plans(doses=doses)
         if not plans:
             continue
         try:

@@ -145,6 +145,11 @@ def sessions_overlapping(
     return sessions.filter(start__lt=end, start__gt=start - LONGEST_SESSION, end__gt=start)
 
 
+def chairs_by_id() -> dict[int, Chair]:
+    """Return every chair by id (the engine gets the active ones), in the admin's order."""
+    return {c.pk: c for c in Chair.objects.all()}
+
+
 def engine_chairs(kind: str = "") -> list[engine.Chair]:
     chairs = Chair.objects.filter(is_active=True)
     if kind:

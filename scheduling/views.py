@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from clinic.clock import datetime_label, time_label
 from clinic.links import link_gate
 from clinic.models import ClinicSettings, PrivateLink
-from scheduling import booking
+from scheduling import booking, planning
 from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
@@ -120,7 +120,7 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
     if isinstance(found, HttpResponse):
         return found
     _link, session = found
-    options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=8)
+    options = planning.dose_options(dose=session.dose, exclude=session.pk, limit=8)
     choices = [
         (encode_pick(o.chair_id, o.start), datetime_label(o.start, localized=True)) for o in options
     ]

@@ -18,19 +18,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline
 from clinic.clock import datetime_label, local_day
-from scheduling import booking, selectors
+from scheduling import booking, planning, selectors
 from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
-    Chair,
     CoursePrerequisite,
     PlannedDose,
-    Session,
     TreatmentCourse,
 )
-
-# Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
-COURSE_BOOK_DOSES = 4
 
 
 class CoursePrerequisiteInline(NoAddInline):
@@ -161,9 +156,9 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         except ValueError:
             return False
         doses = {d.pk: d for d in course.doses.select_related("step", "course")}
-        chairs = {c.pk: c for c in Chair.objects.all()}
+        chairs = selectors.chairs_by_id()
         try:
-            choices = [booking.Choice(doses[d], chairs[c], start) for d, c, start in picks]
+            choices = [planning.Choice(doses[d], chairs[c], start) for d, c, start in picks]
             booking.course_book(choices=choices, by=request.user)
         except (KeyError, TypeError):
             self.message_user(request, "That option is no longer valid.", messages.ERROR)
@@ -177,24 +172,14 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
 
     def course_book_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
-        booked = set(
-            Session.objects.active().filter(course=course).values_list("dose_id", flat=True)
-        )
-        unbooked = [d for d in course.doses.select_related("step", "course") if d.pk not in booked]
-        wanted = unbooked[:COURSE_BOOK_DOSES]
-        while (
-            len(wanted) < len(unbooked)
-            and wanted[-1].block is not None
-            and (unbooked[len(wanted)].block == wanted[-1].block)
-        ):
-            wanted.append(unbooked[len(wanted)])
-        plans = booking.course_plans(doses=wanted) if wanted else []
+        wanted = planning.course_doses_to_book(course)
+        plans = planning.course_plans(doses=wanted) if wanted else []
         choices = [
             (";".join(encode_pick(c.chair.pk, c.start, c.dose.pk) for c in plan), f"Plan {i}")
             for i, plan in enumerate(plans, 1)
         ]
         form = PickForm(request.POST or None, choices=choices)
-        loads = self._loads(plans)
+        loads = planning.plan_day_loads(plans)
         return self.pick_then_confirm(
             request,
             form=form,
@@ -210,22 +195,15 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             doses=wanted,
         )
 
-    def _loads(self, plans: list[list[booking.Choice]]) -> dict:
-        days = sorted({local_day(c.start) for plan in plans for c in plan})
-        if not days:
-            return {}
-        booked = selectors.engine_booked(days[0], days[-1])
-        return {day: selectors.day_load(day, booked) for day in days}
-
     def dose_book_view(self, request: HttpRequest, pk: int, dose_pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
         dose = get_object_or_404(course.doses.select_related("step", "course"), pk=dose_pk)
-        options = booking.dose_options(dose=dose, limit=6)
+        options = planning.dose_options(dose=dose, limit=6)
         choices = [
             (encode_pick(o.chair_id, o.start, dose.pk), datetime_label(o.start)) for o in options
         ]
         form = PickForm(request.POST or None, choices=choices)
-        chairs = {c.pk: c for c in Chair.objects.all()}
+        chairs = selectors.chairs_by_id()
         return self.pick_then_confirm(
             request,
             form=form,
@@ -235,7 +213,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             title=f"Book {dose}",
             course=course,
             dose=dose,
-            window=booking.dose_bounds(dose),
+            window=planning.dose_bounds(dose),
             options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)

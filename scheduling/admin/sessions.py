@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from clinic.admin_dates import CheapDateHierarchyMixin
 from clinic.admin_kit import AccessLoggedAdmin, NoAddInline
 from clinic.clock import datetime_label
-from scheduling import booking
+from scheduling import booking, planning, selectors
 from scheduling.admin.board import DayBoardMixin
 from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
@@ -179,7 +179,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             ),
             pk=pk,
         )
-        options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=6)
+        options = planning.dose_options(dose=session.dose, exclude=session.pk, limit=6)
         choices = [(encode_pick(o.chair_id, o.start), datetime_label(o.start)) for o in options]
         form = PickForm(request.POST or None, choices=choices)
 
@@ -198,7 +198,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             self.message_user(request, f"Moved to {datetime_label(start)}.", messages.SUCCESS)
             return True
 
-        chairs = {c.pk: c for c in Chair.objects.all()}
+        chairs = selectors.chairs_by_id()
         return self.pick_then_confirm(
             request,
             form=form,
@@ -209,7 +209,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             course=session.course,
             dose=session.dose,
             moving=session,
-            window=booking.dose_bounds(session.dose, exclude=session.pk),
+            window=planning.dose_bounds(session.dose, exclude=session.pk),
             options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
