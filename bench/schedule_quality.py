@@ -38,14 +38,8 @@ from bench.clinic_model import (
     upper_bound_minutes,
 )
 from clinic.catalogue import THERAPIES
-from scheduling.availability import (
-    Booked,
-    ClinicDay,
-    DoseRequest,
-    SlotRequest,
-    find_options,
-    plan_series,
-)
+from scheduling.availability import Booked, ClinicDay, SlotRequest, find_options
+from scheduling.series import DoseRequest, plan_series
 
 N_CHAIRS, N_BEDS = 12, 2
 FIRST_DAY = date(2026, 6, 1)  # a Monday, no daylight-saving change in the 4 weeks

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clinic.clock import clinic_tz, local_day
 from scheduling import availability as engine
-from scheduling import selectors
+from scheduling import selectors, series
 from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
 
 # Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
@@ -131,7 +131,7 @@ def course_plans(
     first = max(first, local_day(now) + timedelta(days=1))
     if first > last:
         return []
-    requests: list[engine.DoseRequest] = []
+    requests: list[series.DoseRequest] = []
     index = 0
     while index < len(doses):
         dose = doses[index]
@@ -143,7 +143,7 @@ def course_plans(
         ):
             run += 1
         requests.append(
-            engine.DoseRequest(
+            series.DoseRequest(
                 minutes=dose.minutes,
                 offset_days=dose.offset_days - first_dose.offset_days,
                 window_before=(dose.target - dose.earliest).days if index else 0,
@@ -161,7 +161,7 @@ def course_plans(
     )
     course = first_dose.course
     chairs = {c.pk: c for c in Chair.objects.filter(is_active=True)}
-    plans = engine.plan_series(
+    plans = series.plan_series(
         days=selectors.clinic_days(first, horizon),
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, horizon),
