@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline, ReadOnlyHistoryAdmin
+from intake.flags import FlagError, flag_acknowledge
 from intake.models import Flag, FlagLevel, FlagNotification
 from intake.questionnaire_forms import FlagAcknowledgeForm
-from intake.questionnaires import FlagError, flag_acknowledge
 
 ACK_PERM = "intake.acknowledge_flag"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from intake.questionnaires import flags_escalate
+from intake.flags import flags_escalate
 
 
 class Command(BaseCommand):
