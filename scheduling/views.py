@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.clock import datetime_label, time_label
-from clinic.links import link_gate
+from clinic.links import private_link
 from clinic.models import ClinicSettings, PrivateLink
 from scheduling import booking, planning
 from scheduling.calendar import session_ics
@@ -18,32 +18,26 @@ from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_p
 from scheduling.models import Chair, Session, SessionStatus
 
 UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
+_MANAGE = PrivateLink.Purpose.MANAGE
 
 
-def _session_from_link(
-    request: HttpRequest, token: str, pk: int
-) -> tuple[PrivateLink, Session] | HttpResponse:
-    """Return the link and one of its patient's sessions, or the gate's response instead."""
-    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
-    if isinstance(gate, HttpResponse):
-        return gate
+def _session_of(link: PrivateLink, pk: int) -> Session:
+    """Return one of the link's patient's sessions (the one access helper here), or 404."""
     session = (
-        Session.objects.filter(pk=pk, course__patient=gate.patient)
+        Session.objects.filter(pk=pk, course__patient=link.patient)
         .select_related("dose__step", "dose__course", "course", "chair")
         .first()
     )
     if session is None:
         raise Http404
-    return gate, session
+    return session
 
 
-def manage_view(request: HttpRequest, token: str) -> HttpResponse:
-    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
-    if isinstance(gate, HttpResponse):
-        return gate
+@private_link(purpose=_MANAGE)
+def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
     now = timezone.now()
     sessions = (
-        Session.objects.filter(course__patient=gate.patient, status__in=UPCOMING, end__gt=now)
+        Session.objects.filter(course__patient=link.patient, status__in=UPCOMING, end__gt=now)
         .select_related("chair")
         .order_by("start")
     )
@@ -64,17 +58,17 @@ def manage_view(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "rows": rows,
             "clinic": ClinicSettings.load(),
-            "patient_name": gate.patient.preferred_name or gate.patient.legal_given_name,
+            "patient_name": link.patient.preferred_name or link.patient.legal_given_name,
         },
     )
 
 
 @require_POST
-def session_confirm_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
+@private_link(purpose=_MANAGE)
+def session_confirm_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
     try:
         booking.session_confirm(session=session)
     except booking.BookingError as exc:
@@ -84,11 +78,11 @@ def session_confirm_view(request: HttpRequest, token: str, pk: int) -> HttpRespo
     return redirect("scheduling:manage", token=token)
 
 
-def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
+@private_link(purpose=_MANAGE)
+def session_cancel_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
     form = PatientCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"] or "Cancelled by the patient"
@@ -115,11 +109,11 @@ def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpRespon
     )
 
 
-def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
+@private_link(purpose=_MANAGE)
+def session_reschedule_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
     options = planning.dose_options(dose=session.dose, exclude=session.pk, limit=8)
     choices = [
         (encode_pick(o.chair_id, o.start), datetime_label(o.start, localized=True)) for o in options
@@ -154,11 +148,9 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
     )
 
 
-def session_ics_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    link, session = found
+@private_link(purpose=_MANAGE)
+def session_ics_view(request: HttpRequest, link: PrivateLink, token: str, pk: int) -> HttpResponse:
+    session = _session_of(link, pk)
     body = session_ics(
         session=session, clinic=ClinicSettings.load(), language=link.patient.preferred_language
     )

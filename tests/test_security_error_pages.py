@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from tests.factories import PatientFactory, ReferralFactory
 
@@ -32,9 +32,9 @@ def suspicious_view(request: HttpRequest) -> HttpResponse:
     raise SuspiciousOperation(SECRET_MARKER)
 
 
-def gate_view(request: HttpRequest, token: str) -> HttpResponse:
-    result = link_gate(request, token, purpose=PrivateLink.Purpose.QUESTIONNAIRE)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+@private_link(purpose=PrivateLink.Purpose.QUESTIONNAIRE)
+def gate_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    return HttpResponse("behind the gate")
 
 
 # This module is also the URLconf of its tests: the real site plus views that fail on purpose.
