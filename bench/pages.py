@@ -179,6 +179,7 @@ def load_flags(patients: list, staff) -> int:
             rule="phq9_total",
             label="PHQ-9 total 20 or more",
             level="urgent" if k % 3 else "review",
+            priority=0 if k % 3 else 1,  # as intake.flags.flag_raise sets it: urgent first
             raised_at=now - timedelta(minutes=k),
             acknowledged_at=now if k % 2 else None,
             acknowledged_by=staff if k % 2 else None,
