@@ -114,7 +114,12 @@ def make_doses(days: list[date]) -> list[list[int]]:
 
 
 def worker(
-    index: int, dose_ids: list[int], days: list[date], seconds: float, hot_share: float, out
+    index: int,
+    dose_ids: list[int],
+    days: list[date],
+    seconds: float,
+    hot_share: float,
+    out: multiprocessing.queues.Queue,
 ) -> None:
     """Book for `seconds`; report (latency s, outcome) per attempt. Runs in its own process."""
     connections.close_all()  # never share the parent's connection

@@ -25,7 +25,7 @@ import argparse
 import json
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 from bench import django_db
@@ -34,6 +34,7 @@ django_db.setup()
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -62,7 +63,7 @@ REFERRAL_STATUSES = [
 ]
 
 
-def load_sessions(patients: list, today) -> tuple[int, object]:
+def load_sessions(patients: list, today: date) -> tuple[int, object]:
     """Give each patient a course and five sessions; fill every chair and slot day by day."""
     therapy = Therapy.objects.get(code="natalizumab")
     step = therapy.steps.order_by("position").first()
@@ -157,7 +158,7 @@ def load_referrals(patients: list) -> int:
     return len(Referral.objects.bulk_create(rows, batch_size=2000))
 
 
-def load_flags(patients: list, staff) -> int:
+def load_flags(patients: list, staff: AbstractBaseUser) -> int:
     """One PHQ-9 response with a flag for each of the first patients; half acknowledged."""
     phq9 = Instrument.objects.get(code="phq9", is_current=True)
     now = timezone.now()

@@ -285,7 +285,13 @@ def core_minutes(profiles: dict[date, list[int]], days: list[ClinicDay]) -> dict
     return out
 
 
-def measure(booked, ok, demand, days, open_minutes) -> dict:
+def measure(
+    booked: list[Booked],
+    ok: int,
+    demand: list[Demand],
+    days: list[ClinicDay],
+    open_minutes: int,
+) -> dict:
     """Return the quality figures of one booked schedule.
 
     peak_to_mean: the highest number of concurrent sessions seen in core hours over the 4
@@ -320,7 +326,7 @@ def comparable_day(days: list[ClinicDay], lv: dict, ff: dict) -> ClinicDay:
     return min(busy or days, key=lambda d: abs(sum(lv[d.day]) - sum(ff[d.day])))
 
 
-def plot(path, days: list[ClinicDay], day: ClinicDay, lv: dict, ff: dict) -> None:
+def plot(path: str, days: list[ClinicDay], day: ClinicDay, lv: dict, ff: dict) -> None:
     """Draw the average day of the 4 weeks (left) and one comparable busy day (right)."""
     import matplotlib
 

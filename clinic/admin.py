@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -54,7 +57,7 @@ class PatientAdminForm(forms.ModelForm):
             "guardian_phone",
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         given, family = cleaned.get("legal_given_name"), cleaned.get("legal_family_name")
         dob = cleaned.get("date_of_birth")
@@ -148,7 +151,9 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
         return patient_inlines()
 
     @admin.action(description="Merge two records of the same person", permissions=["merge"])
-    def merge_patients(self, request: HttpRequest, queryset: QuerySet[Patient]):
+    def merge_patients(
+        self, request: HttpRequest, queryset: QuerySet[Patient]
+    ) -> TemplateResponse | None:
         patients = list(queryset.order_by("created_at"))
         if len(patients) != 2:
             self.message_user(
@@ -228,7 +233,7 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not ClinicSettings.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -276,7 +281,7 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.action(description="Revoke selected links", permissions=["change"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
 from clinic import twofactor
@@ -48,6 +49,6 @@ class ChairsideAdminSite(admin.AdminSite):
             return bool(is_verified and is_verified())
         return True
 
-    def index(self, request: HttpRequest, extra_context: dict | None = None):
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         extra_context = {**(extra_context or {}), "dashboard_panels": dashboard_panels(request)}
         return super().index(request, extra_context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from clinic.clock import clinic_tz
@@ -60,7 +61,7 @@ DEMO_COURSES = [
 ]
 
 
-def _setup_clinic(stdout) -> None:
+def _setup_clinic(stdout: OutputWrapper) -> None:
     if Chair.objects.exists():
         return
     for number in range(1, 11):
@@ -109,7 +110,7 @@ def _demo_courses() -> None:
         course.doses.filter(sequence=1).update(latest=start + timedelta(days=1))
 
 
-def _book(stdout) -> None:
+def _book(stdout: OutputWrapper) -> None:
     if Session.objects.exists():
         return
     scheduler = get_user_model().objects.filter(username="scheduler").first()
@@ -142,7 +143,7 @@ def _book(stdout) -> None:
     stdout.write(f"Booked {booked} demo sessions (clinic time zone {clinic_tz()}).")
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     _setup_clinic(stdout)
     _demo_courses()
     _book(stdout)

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline, ReadOnlyHistoryAdmin
@@ -24,10 +25,10 @@ class FlagOpenFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("open", "Open"), ("acknowledged", "Acknowledged")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "open":
             return queryset.filter(acknowledged_at__isnull=True)
         if self.value() == "acknowledged":
@@ -88,7 +89,7 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ACK_PERM)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/acknowledge/",
@@ -129,7 +130,9 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     @admin.action(
         description="Acknowledge selected flags (with a note)", permissions=["acknowledge"]
     )
-    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Flag]):
+    def acknowledge_selected(
+        self, request: HttpRequest, queryset: QuerySet[Flag]
+    ) -> TemplateResponse | None:
         form = FlagAcknowledgeForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             done, refused = 0, []

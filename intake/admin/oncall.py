@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -31,7 +32,9 @@ class OnCallShiftAdmin(SimpleHistoryAdmin):
         )
         return ", ".join(str(s.clinician) for s in others) or "-"
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         now = timezone.now()
         end = now + timedelta(days=14)
         shifts = list(

@@ -5,12 +5,13 @@ Every write goes through intake.questionnaires (the same services the patient pa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -142,10 +143,10 @@ class FlagStateFilter(admin.SimpleListFilter):
     title = "flag state"
     parameter_name = "flags"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("urgent", "Open urgent flag"), ("open", "Any open flag"), ("none", "No flags")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "urgent":
             return queryset.filter(
                 flags__level=FlagLevel.URGENT, flags__acknowledged_at__isnull=True
@@ -228,7 +229,7 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("instruments")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return request.user.has_perm("intake.add_questionnairerequest")
 
     @admin.display(description="Questionnaires")
@@ -236,7 +237,7 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
         return ", ".join(i.short_title for i in obj.ordered_instruments())
 
     @admin.display(description="Link expires")
-    def link_expires(self, obj: QuestionnaireRequest):
+    def link_expires(self, obj: QuestionnaireRequest) -> datetime | str:
         return obj.link.expires_at if obj.link else "-"
 
     @admin.display(description="Responses")
@@ -248,13 +249,18 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
             "", "<h3>{}</h3>{}", ((r.instrument.title, render_response(r)) for r in responses)
         )
 
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         # Coordinators send checks but don't read the answers.
         if request.user.has_perm(VIEW_RESPONSES_PERM):
             return self.fields
         return [f for f in self.fields if f != "responses_summary"]
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """Send a pre-visit check through the service (link + email), not a bare row."""
         if not self.has_add_permission(request):
             raise PermissionDenied

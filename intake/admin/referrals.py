@@ -7,10 +7,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -67,10 +67,10 @@ class AgeFilter(admin.SimpleListFilter):
     title = "waiting"
     parameter_name = "waiting"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("2", "More than 2 days"), ("7", "More than a week")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() in {"2", "7"}:
             cutoff = timezone.now() - timezone.timedelta(days=int(self.value()))
             return queryset.filter(received_at__lt=cutoff, status__in=OPEN_STATUSES)
@@ -147,7 +147,7 @@ class ReferralAdmin(
             return "None: this referral is closed."
         return format_html_join(", ", "{}", ((ReferralStatus(t).label,) for t in targets))
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/transition/<str:target>/",
@@ -169,7 +169,7 @@ class ReferralAdmin(
         # Referrals come in through the public form, so every one has the same checks.
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     def transition_view(self, request: HttpRequest, pk: int, target: str) -> HttpResponse:

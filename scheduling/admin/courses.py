@@ -9,10 +9,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -112,7 +113,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         # Courses come from accepted referrals so every one has its doses and prerequisites.
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     def change_view_context(self, request: HttpRequest, obj: TreatmentCourse) -> dict[str, Any]:
@@ -121,14 +122,16 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
         }
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
         if formset.model is not CoursePrerequisite:
             return super().save_formset(request, form, formset, change)
         for item in formset.save(commit=False):
             prerequisite_record(prerequisite=item, met=item.met, by=request.user, note=item.note)
         return None
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/book/", view(self.course_book_view), name="scheduling_course_book"),

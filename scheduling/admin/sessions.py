@@ -5,12 +5,16 @@ Every session change goes through `scheduling.booking`; the admin only parses an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
@@ -32,7 +36,7 @@ class VisitCheckInline(NoAddInline):
     fields = ["requirement", "done", "note", "recorded_by", "recorded_at"]
     readonly_fields = ["requirement", "recorded_by", "recorded_at"]
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return request.user.has_perm("scheduling.change_visitcheck")
 
 
@@ -91,10 +95,10 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # booked from the course page, through the booking service
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Every session field is read-only; "change" only lets nurses save the visit checks.
         return request.user.has_perm("scheduling.change_visitcheck")
 
@@ -104,14 +108,22 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
     def has_book_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("scheduling.book_session")
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Session, form: ModelForm, change: bool) -> None:
         """Write nothing: sessions change only through the booking service."""
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
         for check in formset.save(commit=False):
             visit_check_record(check=check, done=check.done, by=request.user, note=check.note)
 
-    def _advance(self, request: HttpRequest, queryset: QuerySet[Session], service, done: str):
+    def _advance(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Session],
+        service: Callable[..., Session],
+        done: str,
+    ) -> None:
         moved = 0
         for session in queryset:
             try:
@@ -139,7 +151,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
         self._advance(request, queryset, booking.session_no_show, "marked no-show")
 
     @admin.action(description="Cancel with a reason", permissions=["book"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Session]):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> TemplateResponse | None:
         form = ReasonForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
             self._advance(
@@ -160,7 +172,7 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
             action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/move/",
