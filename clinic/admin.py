@@ -16,8 +16,13 @@ from clinic.admin_kit import (
     AccessLoggedAdmin,
     AdminPagesMixin,
     ReadOnlyAdminMixin,
+    clinic_datetime,
     patient_inlines,
+    patient_link,
+    patient_panel,
+    patient_panels,
 )
+from clinic.dashboard import dashboard_panel
 from clinic.models import (
     AccessLog,
     ClinicSettings,
@@ -27,14 +32,14 @@ from clinic.models import (
     TherapyRequirement,
     TherapyStep,
 )
+from clinic.roles import ROLE_GUIDE
 from clinic.services import MergeError, patient_merge
 
 
 class PatientAdminForm(forms.ModelForm):
+    # Hidden until the duplicate check finds someone: only then does the tick box mean anything.
     not_a_duplicate = forms.BooleanField(
-        required=False,
-        label="This is a different person",
-        help_text="Tick only after checking the records listed in the error above.",
+        required=False, label="This is a different person", widget=forms.HiddenInput
     )
 
     class Meta:
@@ -68,6 +73,9 @@ class PatientAdminForm(forms.ModelForm):
             if self.instance.pk:
                 same = same.exclude(pk=self.instance.pk)
             if same.exists():
+                field = self.fields["not_a_duplicate"]
+                field.widget = forms.CheckboxInput()
+                field.help_text = "Tick only after checking the records listed in the error above."
                 records = ", ".join(p.record_number for p in same[:5])
                 raise forms.ValidationError(
                     f"A patient with this name and date of birth already exists ({records}). "
@@ -78,15 +86,19 @@ class PatientAdminForm(forms.ModelForm):
 
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
+    """The patient hub: who they are, then a panel per thing the clinic holds about them."""
+
     form = PatientAdminForm
+    change_form_template = "admin/clinic/patient/change_form.html"
     list_display = [
         "record_number",
-        "legal_family_name",
-        "legal_given_name",
+        "name",
         "date_of_birth",
+        "phone",
         "preferred_language",
         "merged_into",
     ]
+    list_display_links = ["record_number", "name"]
     list_filter = ["preferred_language", "sex", ("merged_into", admin.EmptyFieldListFilter)]
     search_fields = [
         "record_number",
@@ -97,7 +109,8 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
         "phone",
     ]
     list_select_related = ["merged_into"]
-    readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
+    readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created"]
+    created = clinic_datetime("created_at", "Created")
     actions = ["merge_patients"]
     fieldsets = [
         (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
@@ -130,6 +143,25 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
             },
         ),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Patient], search_term: str
+    ) -> tuple[QuerySet[Patient], bool]:
+        # A patient picker (autocomplete) never offers a record merged into another.
+        if request.path == reverse("admin:autocomplete"):
+            queryset = queryset.filter(merged_into__isnull=True)
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="Name", ordering="legal_family_name")
+    def name(self, obj: Patient) -> str:
+        return obj.display_name
+
+    def change_view_context(self, request: HttpRequest, obj: Patient) -> dict[str, Any]:
+        return {
+            "title": obj.display_name,
+            "subtitle": f"Record {obj.record_number}",
+            "patient_panels": patient_panels(request, obj),
+        }
 
     @admin.display(description="Possible duplicates")
     def possible_duplicates(self, obj: Patient) -> str:
@@ -239,7 +271,8 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_repr", "ip_address"]
+    list_display = ["when", "actor", "action", "object_repr", "ip_address"]
+    when = clinic_datetime("at", "At")
     list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["actor", "object_repr", "object_id", "ip_address"]
     date_hierarchy = "at"
@@ -248,35 +281,39 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PrivateLink)
 class PrivateLinkAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "purpose", "patient", "created_at", "expires_at", "state"]
+    list_display = ["id", "purpose", "patient_name", "created", "expires", "state"]
     list_filter = ["purpose"]
     search_fields = ["patient__record_number", "patient__legal_family_name"]
     list_select_related = ["patient"]
-    readonly_fields = [
-        "patient",
+    fields = [
+        "patient_name",
         "purpose",
         "content_type",
         "object_id",
-        "created_at",
-        "expires_at",
-        "revoked_at",
-        "used_at",
+        "created",
+        "expires",
+        "revoked",
+        "used",
         "failed_attempts",
-        "locked_until",
+        "locked",
     ]
+    readonly_fields = fields
+    created = clinic_datetime("created_at", "Created")
+    expires = clinic_datetime("expires_at", "Expires")
+    revoked = clinic_datetime("revoked_at", "Revoked")
+    used = clinic_datetime("used_at", "Used")
+    locked = clinic_datetime("locked_until", "Locked until")
+
+    @admin.display(description="Patient", ordering="patient__legal_family_name")
+    def patient_name(self, obj: PrivateLink) -> str:
+        return patient_link(obj.patient)
+
     actions = ["revoke"]
 
     @admin.display(description="State")
     def state(self, obj: PrivateLink) -> str:
-        if obj.revoked_at:
-            return "revoked"
-        if obj.is_expired():
-            return "expired"
-        if obj.used_at:
-            return "used"
-        if obj.is_locked():
-            return format_html("<strong>{}</strong>", "locked")
-        return "active"
+        state = link_state(obj)
+        return format_html("<strong>{}</strong>", state) if state == "locked" else state
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -290,3 +327,64 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+
+def link_state(link: PrivateLink) -> str:
+    """Return a private link's state in a word: revoked, expired, used, locked or active."""
+    if link.revoked_at:
+        return "revoked"
+    if link.is_expired():
+        return "expired"
+    if link.used_at:
+        return "used"
+    if link.is_locked():
+        return "locked"
+    return "active"
+
+
+@patient_panel(order=60)
+def private_links_panel(request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
+    if not request.user.has_perm("clinic.view_privatelink"):
+        return None
+    links = list(patient.links.order_by("-created_at")[:10])
+    return {
+        "id": "links",
+        "title": "Private links",
+        "template": "admin/clinic/patient/links_panel.html",
+        "links": [(link, link_state(link)) for link in links],
+    }
+
+
+@patient_panel(order=90)
+def history_panel(request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
+    changes = list(patient.history.select_related("history_user").order_by("-history_date")[:5])
+    return {
+        "id": "history",
+        "title": "Changes to this record",
+        "template": "admin/clinic/patient/history_panel.html",
+        "changes": changes,
+        "history_url": reverse("admin:clinic_patient_history", args=[patient.pk]),
+    }
+
+
+def role_guide_panel(request: HttpRequest) -> dict[str, Any] | None:
+    """The dashboard's "Your work": what each of the user's roles does, and where to start."""
+    user = request.user
+    if user.is_superuser:
+        names = list(ROLE_GUIDE)
+    else:
+        mine = {group.name for group in user.groups.all()}
+        names = [name for name in ROLE_GUIDE if name in mine]
+    return {
+        "id": "your-work",
+        "title": "Your work",
+        "template": "admin/clinic/role_guide_panel.html",
+        "superuser": user.is_superuser,
+        "roles": [
+            (name, [(task, reverse(url_name)) for task, url_name in ROLE_GUIDE[name]])
+            for name in names
+        ],
+    }
+
+
+dashboard_panel(order=5)(role_guide_panel)

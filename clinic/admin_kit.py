@@ -5,8 +5,11 @@
   that services write and staff only read.
 - `AdminPagesMixin`: an admin's own pages (`admin_page`) and the "pick an option, then
   confirm" flow (`pick_then_confirm`) that every booking, move and status page follows.
-- `patient_inline`: the patient page (`clinic.admin.PatientAdmin`) shows what other apps know
-  about a patient without `clinic` importing them: each app registers its inlines here.
+- `patient_panel` / `patient_inline`: the patient hub (`clinic.admin.PatientAdmin`) shows what
+  other apps know about a patient without `clinic` importing them: each app registers its
+  panels (a summary table each: referrals, courses, sessions, ...) or inlines here.
+- `patient_link` and `clinic_datetime`: the one way a staff page names a patient (a link to
+  the hub) and shows an instant (the clinic clock, `clinic.clock.datetime_label`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import access_log
+from clinic.clock import datetime_label
 
 
 class AccessLoggedAdmin(admin.ModelAdmin):
@@ -135,3 +141,58 @@ def patient_inline(order: int) -> Callable[[type[InlineModelAdmin]], type[Inline
 def patient_inlines() -> list[type[InlineModelAdmin]]:
     """Return the inlines registered for the patient page, in order."""
     return [inline for _, inline in _patient_inlines]
+
+
+# A panel is a function (request, patient) -> dict with "title", "template" and its
+# context, or None when it has nothing for this user (no permission, feature absent).
+PatientPanel = Callable[[HttpRequest, Any], dict[str, Any] | None]
+_patient_panels: list[tuple[int, PatientPanel]] = []
+
+
+def patient_panel(order: int) -> Callable[[PatientPanel], PatientPanel]:
+    """Register a panel for the patient hub; lower `order` shows first."""
+
+    def register(func: PatientPanel) -> PatientPanel:
+        _patient_panels.append((order, func))
+        _patient_panels.sort(key=lambda item: item[0])
+        return func
+
+    return register
+
+
+def patient_panels(request: HttpRequest, patient: models.Model) -> list[dict[str, Any]]:
+    """Return the hub's panels that have something for this user, in order."""
+    panels = []
+    for _, panel in _patient_panels:
+        result = panel(request, patient)
+        if result:
+            panels.append(result)
+    return panels
+
+
+def patient_link(patient: Any) -> str:
+    """Return the patient's name and record number, linked to their hub page."""
+    if patient is None:
+        return "-"
+    url = reverse("admin:clinic_patient_change", args=[patient.pk])
+    return format_html(
+        '<a href="{}">{}</a> <span class="quiet">{}</span>',
+        url,
+        patient.display_name,
+        patient.record_number,
+    )
+
+
+def clinic_datetime(field: str, description: str) -> Callable[[Any, models.Model], str]:
+    """Return an admin display method showing an instant field on the clinic clock.
+
+    Django would print a model's date-time its own way and a computed one raw
+    ("2026-12-18 17:37:50.833029+00:00"); staff pages show every instant one way.
+    """
+
+    @admin.display(description=description, ordering=field)
+    def show(admin_self: Any, obj: models.Model) -> str:
+        value = getattr(obj, field)
+        return datetime_label(value) if value else "-"
+
+    return show

@@ -54,6 +54,11 @@ def time_label(instant: datetime, *, localized: bool = False) -> str:
     return date_format(local, "TIME_FORMAT") if localized else f"{local:%H:%M}"
 
 
+def date_label(day: date) -> str:
+    """Return a date with its weekday, in the active language: "Monday, Jan. 4, 2027"."""
+    return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"
+
+
 def datetime_label(instant: datetime, *, localized: bool = False) -> str:
     """Return the clinic-local weekday, date and time, the date in the active language.
 
@@ -61,5 +66,4 @@ def datetime_label(instant: datetime, *, localized: bool = False) -> str:
     the time as `time_label` gives it.
     """
     local = instant.astimezone(clinic_tz())
-    day = f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}"
-    return f"{day}, {time_label(local, localized=localized)}"
+    return f"{date_label(local)}, {time_label(local, localized=localized)}"

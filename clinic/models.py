@@ -30,6 +30,26 @@ def normalise_name(value: str) -> str:
     return " ".join(folded.casefold().replace("-", " ").replace("'", "").split())
 
 
+def person_name(*, given: str, family: str, preferred: str = "") -> str:
+    """Return the one way staff pages name a person: the name they go by, then the family name.
+
+    A preferred name that already holds the family name ("Ana Example-Newcomer" with family
+    name "Example-Newcomer") is the whole name as the person gives it; otherwise the family
+    name follows it ("Ana" -> "Ana Example-Newcomer"). Names are compared word by word,
+    folded like duplicate detection, so "Lily" does not hold the family name "Li".
+    """
+    called = " ".join((preferred or given or "").split())
+    family = " ".join((family or "").split())
+    called_words, family_words = normalise_name(called).split(), normalise_name(family).split()
+    width = len(family_words)
+    holds_family = width > 0 and any(
+        called_words[i : i + width] == family_words for i in range(len(called_words) - width + 1)
+    )
+    if holds_family or not family:
+        return called
+    return f"{called} {family}".strip()
+
+
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
@@ -94,7 +114,7 @@ class Patient(models.Model):
         indexes = [models.Index(fields=["match_key", "date_of_birth"])]
 
     def __str__(self) -> str:
-        return f"{self.legal_family_name}, {self.legal_given_name} ({self.record_number})"
+        return f"{self.display_name} ({self.record_number})"
 
     def save(self, *args, **kwargs) -> None:
         self.match_key = self.make_match_key(self.legal_given_name, self.legal_family_name)
@@ -115,8 +135,12 @@ class Patient(models.Model):
 
     @property
     def display_name(self) -> str:
-        given = self.preferred_name or self.legal_given_name
-        return f"{given} {self.legal_family_name}"
+        """Return the patient's name as every staff page shows it (see `person_name`)."""
+        return person_name(
+            given=self.legal_given_name,
+            family=self.legal_family_name,
+            preferred=self.preferred_name,
+        )
 
     def possible_duplicates(self) -> PatientQuerySet:
         return Patient.objects.same_person(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 INTAKE_COORDINATOR = "Intake coordinator"
 NURSE = "Nurse"
 ON_CALL_CLINICIAN = "On-call clinician"
@@ -52,7 +54,12 @@ _QUESTIONNAIRE_CLINICAL = [
 
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
+        # Coordinators accept referrals and book the course that acceptance creates, so the
+        # patient leaves the call with dates; they see the schedule but don't run the chairs.
         *_READ_PATIENTS,
+        *_SCHEDULING_READ,
+        "scheduling.book_session",
+        "scheduling.change_courseprerequisite",
         "clinic.add_patient",
         "clinic.change_patient",
         "clinic.merge_patient",
@@ -118,6 +125,79 @@ ROLES: dict[str, list[str]] = {
         "scheduling.delete_nurseoverride",
     ],
 }
+
+
+# Who does what, and where: the dashboard's "Your work" panel and the README's role guide
+# (tests/test_role_guide.py keeps the two the same). Each task names the admin page to start.
+ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
+    INTAKE_COORDINATOR: [
+        (
+            "Triage new referrals: review, ask for information, check benefits, accept or decline",
+            "admin:intake_referral_changelist",
+        ),
+        (
+            "Book the treatment course an accepted referral creates, from its course page",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
+        (
+            "Record a course's prerequisites (labs, screens) as they arrive",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
+        ("Send a pre-visit check for a booked visit", "admin:intake_questionnairerequest_add"),
+        (
+            "Keep patients' details and private links; merge duplicate records",
+            "admin:clinic_patient_changelist",
+        ),
+    ],
+    NURSE: [
+        ("See the day's chairs and nurse load on the day board", "admin:scheduling_session_board"),
+        (
+            "Run each visit from its session page: check in, record the per-visit checks, "
+            "in chair, complete, no-show, or cancel with a reason",
+            "admin:scheduling_session_board",
+        ),
+        (
+            "Read pre-visit answers and acknowledge flags with a note",
+            "admin:intake_flag_changelist",
+        ),
+    ],
+    ON_CALL_CLINICIAN: [
+        (
+            "Answer urgent flags: open the emailed link, call the patient, acknowledge with a note",
+            "admin:intake_flag_changelist",
+        ),
+        ("Keep the on-call roster", "admin:intake_oncallshift_changelist"),
+        (
+            "Override a course's prerequisites, with a reason, when the first dose can't wait",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
+        ("Keep the therapy catalogue; read the access log", "admin:clinic_therapy_changelist"),
+    ],
+    SCHEDULER: [
+        (
+            "Book courses and single doses; move and cancel sessions",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
+        ("Watch the load on the day board", "admin:scheduling_session_board"),
+        (
+            "Keep chairs, opening hours, closed days and nurse shifts",
+            "admin:scheduling_openinghours_changelist",
+        ),
+    ],
+}
+
+
+class NeedsPermission(PermissionDenied):
+    """A staff page refused for want of one permission; the staff 403 page names its roles."""
+
+    def __init__(self, perm: str) -> None:
+        super().__init__(perm)
+        self.perm = perm
+
+
+def roles_with(perm: str) -> list[str]:
+    """Return the roles whose members hold `perm`, in the order of ROLES."""
+    return [name for name, perms in ROLES.items() if perm in perms]
 
 
 def sync_roles(apps: Any = None) -> None:

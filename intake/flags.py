@@ -63,8 +63,12 @@ def _emails(shifts: Iterable[Any]) -> list[str]:
 
 
 def _send_flag_email(*, flag_ids: list[int], to: list[str], cc: list[str], level: int) -> bool:
-    """Send one notice carrying admin links only; return whether it was handed to the server."""
-    context = {"urls": [_flag_admin_url(pk) for pk in flag_ids], "level": level}
+    """Send one notice with one admin link; return whether it was handed to the server.
+
+    One event (a submission, or one flag's escalation) is one email with one link: the
+    first flag's page, which lists the others raised by the same answers.
+    """
+    context = {"url": _flag_admin_url(flag_ids[0]), "count": len(flag_ids), "level": level}
     subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context).strip()
     body = render_to_string("intake/questionnaire/email/flag.txt", context)
     try:

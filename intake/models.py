@@ -12,7 +12,7 @@ from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clinic.models import Language, Patient, Sex, Therapy, random_code
+from clinic.models import Language, Patient, Sex, Therapy, person_name, random_code
 
 
 class PrivateFileSystemStorage(FileSystemStorage):
@@ -155,7 +155,9 @@ class Referral(models.Model):
 
     @property
     def patient_name(self) -> str:
-        return f"{self.family_name}, {self.given_name}"
+        return person_name(
+            given=self.given_name, family=self.family_name, preferred=self.preferred_name
+        )
 
     @property
     def is_open(self) -> bool:

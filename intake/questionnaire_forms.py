@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Patient
 from intake import instruments as defs
-from intake.models import Instrument
+from intake.models import Instrument, QuestionnaireRequest
 
 
 class QuestionnairePageForm(forms.Form):
@@ -85,16 +90,75 @@ class QuestionnairePageForm(forms.Form):
         return {k: (v if isinstance(v, str) else str(v)) for k, v in answers.items()}
 
 
+@dataclass(frozen=True)
+class Visit:
+    """A booked visit a pre-visit check can prepare for (a session, in scheduling)."""
+
+    key: str
+    start: datetime
+    label: str
+
+
+# The app that books visits lists a patient's coming ones here, without intake importing it.
+VisitSource = Callable[[Patient], list[Visit]]
+_visit_sources: list[VisitSource] = []
+
+
+def visit_source(source: VisitSource) -> VisitSource:
+    """Register a function returning a patient's coming booked visits."""
+    _visit_sources.append(source)
+    return source
+
+
+def booked_visits(patient: Patient | None) -> list[Visit]:
+    """Return the patient's coming booked visits, soonest first."""
+    if patient is None:
+        return []
+    return sorted((v for source in _visit_sources for v in source(patient)), key=lambda v: v.start)
+
+
 class QuestionnaireSendForm(forms.Form):
+    """Send a pre-visit check: the patient found by search, the visit it is due before."""
+
     patient = forms.ModelChoiceField(
         queryset=Patient.objects.filter(merged_into__isnull=True),
-        help_text="The link goes to the patient's email address on file.",
+        widget=AutocompleteSelect(QuestionnaireRequest._meta.get_field("patient"), admin.site),
+        help_text="Search by name or record number. The link goes to their email address on file.",
+    )
+    visit = forms.ChoiceField(
+        required=False,
+        label="For the visit",
+        widget=forms.RadioSelect,
+        help_text="The check is due before this visit starts.",
     )
     instruments = forms.ModelMultipleChoiceField(
         queryset=Instrument.objects.filter(is_current=True).order_by("position"),
         widget=forms.CheckboxSelectMultiple,
         label="Questionnaires",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.chosen_patient = self._patient()
+        self.visits = booked_visits(self.chosen_patient)
+        self.fields["visit"].choices = [(v.key, v.label) for v in self.visits]
+
+    def _patient(self) -> Patient | None:
+        raw = self.data.get("patient") if self.is_bound else self.initial.get("patient")
+        if isinstance(raw, Patient):
+            return raw
+        if raw is None or not str(raw).isdigit():
+            return None
+        return Patient.objects.filter(pk=raw, merged_into__isnull=True).first()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        key = cleaned.get("visit")
+        chosen = next((v for v in self.visits if v.key == key), None)
+        if self.visits and chosen is None and "visit" not in self.errors:
+            self.add_error("visit", "Choose the visit this check prepares for.")
+        cleaned["due_at"] = chosen.start if chosen else None
+        return cleaned
 
     def clean_patient(self) -> Patient:
         patient = self.cleaned_data["patient"]

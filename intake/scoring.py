@@ -175,3 +175,37 @@ def main_score(definition: dict[str, Any]) -> str | None:
         if score.get("main"):
             return score["id"]
     return definition["scores"][0]["id"] if definition["scores"] else None
+
+
+def rule_evidence(
+    cond: dict[str, Any],
+    *,
+    answers: Mapping,
+    scores: Mapping,
+    previous_scores: Mapping | None = None,
+    context: Mapping | None = None,
+) -> list[tuple[str, str]]:
+    """Return what made a rule's condition hold: (kind, id) pairs, kind being "answer",
+    "score", "change" or "context", for each answer, score, score change or fact that
+    satisfies one of its comparisons. Parts under a "not" are left out: they say what
+    was absent, not what was found.
+    """
+    kw = {
+        "answers": answers,
+        "scores": scores,
+        "previous_scores": previous_scores,
+        "context": context or {},
+    }
+    if "all" in cond or "any" in cond:
+        found: list[tuple[str, str]] = []
+        for sub in cond.get("all", cond.get("any", [])):
+            for ref in rule_evidence(sub, **kw):
+                if ref not in found:
+                    found.append(ref)
+        return found
+    if "not" in cond:
+        return []
+    if "context" in cond:
+        return [("context", cond["includes"])] if condition_holds(cond, **kw) else []
+    kind = next(k for k in ("answer", "score", "change") if k in cond)
+    return [(kind, ref) for ref in _refs(cond[kind]) if condition_holds({**cond, kind: ref}, **kw)]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.audit import access_log
 from clinic.ratelimit import address_of, rate_limit_hit, too_many_requests
+from clinic.roles import NeedsPermission
 from clinic.twofactor import staff_verified_required
 from intake.forms import ReferralForm
 from intake.models import Referral, ReferralDocument
@@ -51,7 +51,7 @@ def referral_done_view(request: HttpRequest) -> HttpResponse:
 def _get_document_for_staff(request: HttpRequest, pk: int) -> ReferralDocument:
     """Return the document if this staff user may read referral documents, else refuse."""
     if not request.user.has_perm("intake.view_referraldocument"):
-        raise PermissionDenied
+        raise NeedsPermission("intake.view_referraldocument")
     return get_object_or_404(ReferralDocument.objects.select_related("referral"), pk=pk)
 
 

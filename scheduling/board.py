@@ -7,7 +7,7 @@ and returns plain rows the template places with CSS classes (no inline styles: C
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 from clinic import clock
 from scheduling import selectors
@@ -25,6 +25,7 @@ class Block:
     start_slot: int  # 1-based column among the slots
     span: int
     label: str
+    title: str  # the whole label, for a block too narrow to show it
 
 
 @dataclass
@@ -97,6 +98,11 @@ def board_build(day: date) -> Board:
                 start_slot=begin + 1,
                 span=end - begin,
                 label=f"{clock.time_label(session.start)} {session.course.patient.display_name}",
+                title=(
+                    f"{clock.time_label(session.start)}–{clock.time_label(session.end)} "
+                    f"{session.course.patient.display_name}: {session.course.therapy.name}, "
+                    f"{session.dose.label} ({session.get_status_display()})"
+                ),
             )
         )
     active = [s for s in sessions if s.is_active]
@@ -126,12 +132,43 @@ def board_build(day: date) -> Board:
     )
 
 
-def parse_day(value: str | None, today: date) -> date:
+def parse_day(value: str | None) -> date | None:
+    """Return the date asked for in the query string (YYYY-MM-DD), or None."""
     try:
-        return date.fromisoformat(value) if value else today
+        return date.fromisoformat(value) if value else None
     except ValueError:
-        return today
+        return None
 
 
-def day_start(day: date) -> datetime:
-    return clock.day_bounds(day)[0]
+# How far "next open day" and "previous open day" look (a long closure hides nothing nearer).
+OPEN_DAY_SEARCH = timedelta(days=62)
+
+
+@dataclass(frozen=True)
+class BoardDays:
+    day: date  # the day the board shows
+    previous: date | None  # the open day before it, if any within the search
+    next: date | None  # the open day after it
+    closed_today: date | None  # set when the board opened on the next open day instead
+
+
+def board_days(requested: date | None, today: date) -> BoardDays:
+    """Return the day to show and its neighbouring open days, from one read of the calendar.
+
+    Asked for no day, the board opens on today, or on the next open day when today is closed.
+    """
+    centre = requested or today
+    open_days = [
+        d.day for d in selectors.clinic_days(centre - OPEN_DAY_SEARCH, centre + OPEN_DAY_SEARCH)
+    ]
+    day, closed_today = centre, None
+    if requested is None and today not in open_days:
+        later = [d for d in open_days if d > today]
+        if later:
+            day, closed_today = later[0], today
+    return BoardDays(
+        day=day,
+        previous=max((d for d in open_days if d < day), default=None),
+        next=min((d for d in open_days if d > day), default=None),
+        closed_today=closed_today,
+    )

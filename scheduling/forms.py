@@ -7,6 +7,8 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.models import PartOfDay
+
 
 class ReasonForm(forms.Form):
     """A reason that staff must give (cancel a session, override prerequisites)."""
@@ -22,6 +24,21 @@ class PickForm(forms.Form):
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pick"].choices = choices
+
+
+class PlanSearchForm(forms.Form):
+    """A scheduler's wish for a course's first dose: a day to start from, a part of the day."""
+
+    start = forms.DateField(
+        required=False,
+        label="First dose on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    part = forms.ChoiceField(
+        required=False,
+        label="Part of the day",
+        choices=[("", "As the course says"), *PartOfDay.choices],
+    )
 
 
 class PatientCancelForm(forms.Form):

@@ -7,6 +7,7 @@ refusal, once the locks are released, to offer the next free times.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -115,12 +116,19 @@ def course_doses_to_book(course: TreatmentCourse) -> list[PlannedDose]:
 
 
 def course_plans(
-    *, doses: Sequence[PlannedDose], now: datetime | None = None, limit: int = 3
+    *,
+    doses: Sequence[PlannedDose],
+    now: datetime | None = None,
+    limit: int = 3,
+    start_from: date | None = None,
+    part_of_day: str | None = None,
 ) -> list[list[Choice]]:
-    """Return up to `limit` plans for unbooked doses of one course (in sequence order).
+    """Return up to `limit` plans for unbooked doses of one course, the earliest first.
 
     Consecutive-day doses sharing a block number go to the engine as one block request.
-    Each plan is a list of Choices, one per dose, ready for `course_book`.
+    Each plan is a list of Choices, one per dose, ready for `course_book`. A scheduler may
+    ask for the first dose on or after `start_from` (the plans then try that day and the
+    days after it in order) and in a `part_of_day` other than the course's.
     """
     now = now or timezone.now()
     doses = sorted(doses, key=lambda d: d.sequence)
@@ -128,7 +136,7 @@ def course_plans(
         return []
     first_dose = doses[0]
     first, last = dose_bounds(first_dose)
-    first = max(first, local_day(now) + timedelta(days=1))
+    first = max(first, local_day(now) + timedelta(days=1), start_from or first)
     if first > last:
         return []
     requests: list[series.DoseRequest] = []
@@ -170,8 +178,9 @@ def course_plans(
         first_latest=last,
         tz=clinic_tz(),
         chair_kinds=frozenset({course.chair_kind}) if course.chair_kind else frozenset(),
-        part_of_day=course.part_of_day,
+        part_of_day=part_of_day or course.part_of_day,
         limit=limit,
+        by_date=start_from is not None,
     )
     return [
         [
@@ -180,6 +189,26 @@ def course_plans(
         ]
         for plan in plans
     ]
+
+
+def open_windows(doses: Sequence[PlannedDose]) -> dict[int, tuple[date, date] | None]:
+    """Return each dose's window narrowed to the clinic's open days (None: no open day).
+
+    What a staff page shows for a dose not yet booked: never a date the clinic is closed.
+    One read of the calendar for all the doses.
+    """
+    if not doses:
+        return {}
+    first = min(d.earliest for d in doses)
+    last = max(d.latest for d in doses)
+    open_days = [d.day for d in selectors.clinic_days(first, last)]
+    windows: dict[int, tuple[date, date] | None] = {}
+    for dose in doses:
+        inside = open_days[
+            bisect_left(open_days, dose.earliest) : bisect_right(open_days, dose.latest)
+        ]
+        windows[dose.pk] = (inside[0], inside[-1]) if inside else None
+    return windows
 
 
 def plan_day_loads(plans: Sequence[Sequence[Choice]]) -> dict[date, int]:

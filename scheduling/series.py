@@ -46,14 +46,20 @@ def plan_series(
     part_of_day: str = "any",
     limit: int = 3,
     ranking: str = "level",
+    by_date: bool = False,
 ) -> list[SeriesPlan]:
-    """Return up to `limit` consistent plans, best first.
+    """Return up to `limit` consistent plans, earliest first, each on its own day if it can.
 
     Each dose lies inside its window relative to the ACTUAL date chosen for the first dose,
     minimum gaps hold, blocks are consecutive open days at the same local time and chair,
     and a plan's sessions count against each other's chairs and nurse capacity. Later doses
-    prefer the first dose's local time of day; plans are ranked by their highest day peak,
-    then how well they keep that time, then date.
+    prefer the first dose's local time of day.
+
+    Which plans: the first dose's best start on each day is tried, the days in the order of
+    their best start's rank (by_date=False: the leveled choice), or in date order from
+    `first_earliest` (by_date=True: a scheduler asked for a day and wants it, or the next
+    days, first); other starts on a day already used only when no other day gives a plan.
+    The plans found are then shown in date order, so "Plan 1" is always the earliest.
     """
     if not doses or limit <= 0:
         return []
@@ -67,16 +73,16 @@ def plan_series(
     # Offer different days first: plans 15 minutes apart on one day are not real choices.
     seen: set[int] = set()
     firsts = [c for c in ranked if c[1] not in seen and not seen.add(c[1])]
+    if by_date:
+        firsts.sort(key=lambda c: c[1])  # day index: the engine's days are in date order
     firsts += [c for c in ranked if c not in firsts]
-    plans: list[tuple[tuple, SeriesPlan]] = []
+    plans: list[SeriesPlan] = []
     for tried, cand in enumerate(firsts):
         if len(plans) >= limit or tried >= limit * 4:
             break
         state = list(eng.days)
         chosen = _commit(eng, state, first, cand, ranking)
         anchor = cand[2]
-        score_peak = max(o.peak for o in chosen)
-        drift = 0
         d0 = chosen[0].day
         prev_last = chosen[-1].day
         ok = True
@@ -93,14 +99,11 @@ def plan_series(
                 ok = False
                 break
             opts = _commit(eng, state, dose, found[0], ranking)
-            drift += abs(found[0][2] - anchor)
-            score_peak = max(score_peak, *(o.peak for o in opts))
             chosen.extend(opts)
             prev_last = opts[-1].day
         if ok:
-            plans.append(((score_peak, drift, chosen[0].start), SeriesPlan(tuple(chosen))))
-    plans.sort(key=lambda p: p[0])
-    return [p for _, p in plans[:limit]]
+            plans.append(SeriesPlan(tuple(chosen)))
+    return sorted(plans, key=lambda plan: plan.options[0].start)
 
 
 def _dose_candidates(

@@ -1,13 +1,13 @@
 """Intake in the staff admin: one module per area, registered here.
 
 `referrals` (the triage queue, documents), `questionnaires` (instruments, pre-visit checks,
-responses, and the responses shown on the patient page), `flags` (the open-flags inbox,
+responses, and the patient hub's checks and scores), `flags` (the open-flags inbox,
 acknowledging) and `oncall` (the roster).
 """
 
 from django.contrib import admin
 
-from clinic.admin_kit import patient_inline
+from clinic.admin_kit import patient_panel
 from clinic.dashboard import dashboard_panel
 from intake.admin import flags, oncall, questionnaires, referrals
 from intake.models import (
@@ -27,7 +27,9 @@ admin.site.register(QuestionnaireRequest, questionnaires.QuestionnaireRequestAdm
 admin.site.register(QuestionnaireResponse, questionnaires.QuestionnaireResponseAdmin)
 admin.site.register(Flag, flags.FlagAdmin)
 admin.site.register(OnCallShift, oncall.OnCallShiftAdmin)
-patient_inline(order=10)(questionnaires.PatientResponseInline)
+patient_panel(order=10)(referrals.patient_referrals_panel)
+patient_panel(order=40)(questionnaires.patient_questionnaires_panel)
+patient_panel(order=50)(flags.patient_flags_panel)
 dashboard_panel(order=10)(flags.open_flags_panel)
 dashboard_panel(order=12)(oncall.on_call_panel)
 dashboard_panel(order=30)(referrals.new_referrals_panel)

@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import translation
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
-from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline, ReadOnlyHistoryAdmin
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    NoAddInline,
+    ReadOnlyHistoryAdmin,
+    clinic_datetime,
+    patient_link,
+)
+from clinic.roles import NeedsPermission
+from intake import instruments as defs
+from intake.admin.questionnaires import instrument_filter
 from intake.flags import FlagError, flag_acknowledge
-from intake.models import Flag, FlagLevel, FlagNotification
+from intake.models import Flag, FlagLevel, FlagNotification, Instrument, QuestionnaireResponse
 from intake.questionnaire_forms import FlagAcknowledgeForm
+from intake.scoring import main_score, rule_evidence
 
 ACK_PERM = "intake.acknowledge_flag"
 
@@ -36,23 +48,120 @@ class FlagOpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RuleFilter(admin.SimpleListFilter):
+    """Filter by flag rule, named as the instrument files word it (never the rule's code)."""
+
+    title = "reason"
+    parameter_name = "rule"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        rules: dict[str, str] = {}
+        for instrument in Instrument.objects.filter(is_current=True).order_by("position"):
+            for rule in instrument.definition.get("flags", []):
+                rules.setdefault(rule["id"], rule["label"])
+        return list(rules.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(rule=self.value()) if self.value() else queryset
+
+
 class FlagNotificationInline(NoAddInline):
     model = FlagNotification
-    fields = ["level", "sent_at", "recipients", "delivered"]
+    verbose_name_plural = "Notices sent"
+    fields = ["level", "sent", "recipients", "delivered"]
     readonly_fields = fields
+    sent = clinic_datetime("sent_at", "Sent at")
+
+
+def _person(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "-"
+
+
+def flag_evidence(flag: Flag) -> dict[str, Any]:
+    """Return what raised a flag, worded as the patient saw it: answers, scores, changes.
+
+    Reads the rule from the instrument version the patient answered, so the wording is the
+    one they read; a change since last time compares with their previous response.
+    """
+    response = flag.response
+    definition = response.instrument.definition
+    rule = next((r for r in definition.get("flags", []) if r["id"] == flag.rule), None)
+    if rule is None:
+        return {"rows": [], "scores": []}
+    previous = (
+        QuestionnaireResponse.objects.filter(
+            patient_id=response.patient_id,
+            instrument__code=response.instrument.code,
+            submitted_at__lt=response.submitted_at,
+        )
+        .order_by("-submitted_at", "-pk")
+        .values_list("scores", flat=True)
+        .first()
+    )
+    found = rule_evidence(
+        rule["when"],
+        answers=response.answers,
+        scores=response.scores,
+        previous_scores=previous,
+        context=response.context,
+    )
+    items = defs.item_map(definition)
+    score_defs = {s["id"]: s for s in definition.get("scores", [])}
+    rows = []
+    for kind, ref in found:
+        if kind == "answer" and ref in items:
+            item = items[ref]
+            answer = defs.answer_label(definition, item, response.answers.get(ref))
+            rows.append({"question": item["text"], "answer": answer})
+        elif kind in ("score", "change") and ref in score_defs:
+            label = score_defs[ref].get("label", ref)
+            now = response.scores.get(ref)
+            band = response.bands.get(ref, "")
+            if kind == "change" and previous:
+                answer = f"{now} now, {previous.get(ref)} last time"
+            else:
+                answer = f"{now}{f' ({band})' if band else ''}"
+            rows.append({"question": label, "answer": answer})
+        elif kind == "context":
+            rows.append({"question": "Treatment", "answer": f"On {ref}"})
+    main = main_score(definition)
+    scores = []
+    if main and response.scores.get(main) is not None:
+        scores.append(
+            {
+                "label": score_defs[main].get("label", main),
+                "value": response.scores.get(main),
+                "band": response.bands.get(main, ""),
+            }
+        )
+    return {"rows": rows, "scores": scores}
+
+
+def crisis_texts(flag: Flag) -> list[str]:
+    """Return the safety text the patient was shown after submitting, in their language."""
+    with translation.override(flag.patient.preferred_language):
+        # The finished page (templates/intake/questionnaire/done.html) shows every patient this.
+        return [
+            gettext("If you feel very unwell or might harm yourself, call the clinic or 911 now.")
+        ]
 
 
 class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "level",
         "label",
-        "patient",
-        "raised_at",
+        "patient_name",
+        "raised",
         "state",
-        "acknowledged_by",
+        "acknowledged_by_name",
         "escalation_level",
     ]
-    list_filter = ["level", FlagOpenFilter, "rule", "response__instrument__code"]
+    list_filter = [
+        "level",
+        FlagOpenFilter,
+        RuleFilter,
+        instrument_filter("response__instrument__code"),
+    ]
     search_fields = [
         "patient__record_number",
         "patient__legal_family_name",
@@ -63,19 +172,40 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     fields = [
         "level",
         "label",
-        "rule",
-        "patient",
+        "patient_name",
         "response_link",
-        "raised_at",
+        "raised",
         "escalation_level",
-        "acknowledged_at",
-        "acknowledged_by",
+        "acknowledged",
+        "acknowledged_by_name",
         "acknowledgement_note",
     ]
     readonly_fields = fields
     inlines = [FlagNotificationInline]
     actions = ["acknowledge_selected"]
     change_form_template = "admin/intake/flag/change_form.html"
+    raised = clinic_datetime("raised_at", "Raised")
+    acknowledged = clinic_datetime("acknowledged_at", "Acknowledged at")
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Flag | None:
+        # What the on-call page shows, in one query: patient, response and its instrument.
+        queryset = self.get_queryset(request).select_related(
+            "patient", "response__instrument", "acknowledged_by"
+        )
+        try:
+            return queryset.get(pk=object_id)
+        except (Flag.DoesNotExist, ValueError):
+            return None
+
+    @admin.display(description="Patient", ordering="patient__legal_family_name")
+    def patient_name(self, obj: Flag) -> str:
+        return patient_link(obj.patient)
+
+    @admin.display(description="Acknowledged by")
+    def acknowledged_by_name(self, obj: Flag) -> str:
+        return _person(obj.acknowledged_by)
 
     @admin.display(description="State", ordering="acknowledged_at")
     def state(self, obj: Flag) -> str:
@@ -100,11 +230,23 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
         ]
 
     def change_view_context(self, request: HttpRequest, obj: Flag) -> dict[str, Any]:
-        return {"can_acknowledge": obj.is_open and self.has_acknowledge_permission(request)}
+        siblings = list(
+            Flag.objects.filter(response__request_id=obj.response.request_id)
+            .exclude(pk=obj.pk)
+            .order_by("priority", "pk")
+        )
+        return {
+            "title": f"{obj.get_level_display()} flag: {obj.patient.display_name}",
+            "subtitle": obj.label,
+            "can_acknowledge": obj.is_open and self.has_acknowledge_permission(request),
+            "evidence": flag_evidence(obj),
+            "crisis_texts": crisis_texts(obj),
+            "siblings": siblings,
+        }
 
     def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_acknowledge_permission(request):
-            raise PermissionDenied
+            raise NeedsPermission(ACK_PERM)
         flag = get_object_or_404(Flag.objects.select_related("patient"), pk=pk)
         change_url = reverse("admin:intake_flag_change", args=[pk])
         form = FlagAcknowledgeForm(request.POST or None)
@@ -170,4 +312,20 @@ def open_flags_panel(request: HttpRequest) -> dict | None:
         "flags": open_flags.select_related("patient").order_by("priority", "raised_at")[:15],
         "count": open_flags.count(),
         "urgent_count": open_flags.filter(level=FlagLevel.URGENT).count(),
+    }
+
+
+def patient_flags_panel(request: HttpRequest, patient: Any) -> dict | None:
+    """The patient hub's flags: open ones first, then the most recent."""
+    if not request.user.has_perm("intake.view_flag"):
+        return None
+    return {
+        "id": "flags",
+        "title": "Flags",
+        "template": "admin/intake/patient_flags_panel.html",
+        "flags": list(
+            patient.flags.select_related("acknowledged_by").order_by(
+                F("acknowledged_at").asc(nulls_first=True), "priority", "-raised_at"
+            )[:20]
+        ),
     }

@@ -5,25 +5,25 @@ Every write goes through intake.questionnaires (the same services the patient pa
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from clinic.admin_kit import (
     AccessLoggedAdmin,
     AdminPagesMixin,
     ReadOnlyAdminMixin,
     ReadOnlyHistoryAdmin,
-    ReadOnlyInline,
+    clinic_datetime,
+    patient_link,
 )
 from clinic.clock import datetime_label
+from clinic.roles import NeedsPermission
 from intake import instruments as defs
 from intake.models import (
     FlagLevel,
@@ -92,32 +92,28 @@ def render_response(response: QuestionnaireResponse) -> str:
     )
 
 
-class PatientResponseInline(ReadOnlyInline):
-    """The patient's responses with their main scores over time (on the patient page)."""
+def instrument_filter(lookup: str) -> type[admin.SimpleListFilter]:
+    """Return a list filter by questionnaire, named by title (never the file's code)."""
 
-    model = QuestionnaireResponse
-    fk_name = "patient"
-    verbose_name_plural = "Questionnaire responses over time"
-    fields = ["opened", "instrument", "main_score", "main_band", "open_flags"]
-    readonly_fields = fields
-    ordering = ["-submitted_at"]
+    class InstrumentFilter(admin.SimpleListFilter):
+        title = "questionnaire"
+        parameter_name = "questionnaire"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("instrument")
-            .annotate(open_flag_count=Count("flags", filter=Q(flags__acknowledged_at__isnull=True)))
-        )
+        def lookups(
+            self, request: HttpRequest, model_admin: admin.ModelAdmin
+        ) -> list[tuple[str, str]]:
+            return list(
+                Instrument.objects.filter(is_current=True)
+                .order_by("position")
+                .values_list("code", "short_title")
+            )
 
-    @admin.display(description="Submitted")
-    def opened(self, obj: QuestionnaireResponse) -> str:
-        url = reverse("admin:intake_questionnaireresponse_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, datetime_label(obj.submitted_at))
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+            if self.value():
+                return queryset.filter(**{lookup: self.value()}).distinct()
+            return queryset
 
-    @admin.display(description="Open flags")
-    def open_flags(self, obj: QuestionnaireResponse) -> int:
-        return obj.open_flag_count
+    return InstrumentFilter
 
 
 class InstrumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -161,14 +157,14 @@ class FlagStateFilter(admin.SimpleListFilter):
 class QuestionnaireResponseAdmin(AccessLoggedAdmin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
-        "patient",
+        "patient_name",
         "instrument",
         "main_score",
         "main_band",
         "open_flags",
-        "submitted_at",
+        "submitted",
     ]
-    list_filter = ["instrument__code", "main_band", FlagStateFilter]
+    list_filter = [instrument_filter("instrument__code"), "main_band", FlagStateFilter]
     search_fields = [
         "patient__record_number",
         "patient__legal_family_name",
@@ -176,8 +172,13 @@ class QuestionnaireResponseAdmin(AccessLoggedAdmin, ReadOnlyHistoryAdmin):
     ]
     list_select_related = ["patient", "instrument"]
     date_hierarchy = "submitted_at"
-    fields = ["patient", "request", "instrument", "submitted_at", "summary"]
+    fields = ["patient_name", "request", "instrument", "submitted", "summary"]
     readonly_fields = fields
+    submitted = clinic_datetime("submitted_at", "Submitted")
+
+    @admin.display(description="Patient", ordering="patient__legal_family_name")
+    def patient_name(self, obj: QuestionnaireResponse) -> str:
+        return patient_link(obj.patient)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -198,14 +199,15 @@ class QuestionnaireResponseAdmin(AccessLoggedAdmin, ReadOnlyHistoryAdmin):
 class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "__str__",
-        "patient",
+        "patient_name",
         "status",
         "instrument_list",
         "sent_by",
-        "sent_at",
-        "submitted_at",
+        "sent",
+        "due",
+        "submitted",
     ]
-    list_filter = ["status", "instruments__code"]
+    list_filter = ["status", instrument_filter("instruments__code")]
     search_fields = [
         "patient__record_number",
         "patient__legal_family_name",
@@ -214,20 +216,28 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
     list_select_related = ["patient", "sent_by"]
     date_hierarchy = "sent_at"
     fields = [
-        "patient",
+        "patient_name",
         "status",
         "sent_by",
-        "sent_at",
-        "due_at",
+        "sent",
+        "due",
         "link_expires",
-        "draft_saved_at",
-        "submitted_at",
+        "draft_saved",
+        "submitted",
         "responses_summary",
     ]
     readonly_fields = fields
+    sent = clinic_datetime("sent_at", "Sent")
+    due = clinic_datetime("due_at", "For the visit at")
+    draft_saved = clinic_datetime("draft_saved_at", "Answers last saved")
+    submitted = clinic_datetime("submitted_at", "Submitted")
+
+    @admin.display(description="Patient", ordering="patient__legal_family_name")
+    def patient_name(self, obj: QuestionnaireRequest) -> str:
+        return patient_link(obj.patient)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("instruments")
+        return super().get_queryset(request).select_related("link").prefetch_related("instruments")
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return request.user.has_perm("intake.add_questionnairerequest")
@@ -237,8 +247,8 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
         return ", ".join(i.short_title for i in obj.ordered_instruments())
 
     @admin.display(description="Link expires")
-    def link_expires(self, obj: QuestionnaireRequest) -> datetime | str:
-        return obj.link.expires_at if obj.link else "-"
+    def link_expires(self, obj: QuestionnaireRequest) -> str:
+        return datetime_label(obj.link.expires_at) if obj.link else "-"
 
     @admin.display(description="Responses")
     def responses_summary(self, obj: QuestionnaireRequest) -> str:
@@ -263,17 +273,26 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
     ) -> HttpResponse:
         """Send a pre-visit check through the service (link + email), not a bare row."""
         if not self.has_add_permission(request):
-            raise PermissionDenied
+            raise NeedsPermission("intake.add_questionnairerequest")
         initial = {"instruments": list(Instrument.objects.filter(is_current=True))}
         if request.GET.get("patient", "").isdigit():
             initial["patient"] = request.GET["patient"]
-        form = QuestionnaireSendForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
+        if request.GET.get("visit"):
+            initial["visit"] = request.GET["visit"]
+        if "_visits" in request.POST:
+            # "Show their visits": the patient was just chosen; list the visits, send nothing.
+            initial["patient"] = request.POST.get("patient")
+            initial["instruments"] = request.POST.getlist("instruments") or initial["instruments"]
+            form = QuestionnaireSendForm(initial=initial)
+        else:
+            form = QuestionnaireSendForm(request.POST or None, initial=initial)
+        if form.is_bound and form.is_valid():
             try:
                 qreq, _url = questionnaire_send(
                     patient=form.cleaned_data["patient"],
                     instruments=list(form.cleaned_data["instruments"]),
                     sent_by=request.user,
+                    due_at=form.cleaned_data["due_at"],
                 )
             except QuestionnaireError as exc:
                 form.add_error(None, str(exc))
@@ -291,4 +310,27 @@ class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHist
             "admin/intake/questionnaire_send.html",
             title="Send a pre-visit check",
             form=form,
+            media=self.media + form.media,
         )
+
+
+def patient_questionnaires_panel(request: HttpRequest, patient: Any) -> dict | None:
+    """The patient hub's pre-visit checks, and (for clinical staff) their scores over time."""
+    user = request.user
+    if not user.has_perm("intake.view_questionnairerequest"):
+        return None
+    responses = []
+    if user.has_perm(VIEW_RESPONSES_PERM):
+        responses = list(
+            patient.questionnaire_responses.select_related("instrument")
+            .annotate(open_flag_count=Count("flags", filter=Q(flags__acknowledged_at__isnull=True)))
+            .order_by("-submitted_at", "instrument__position")[:24]
+        )
+    return {
+        "id": "questionnaires",
+        "title": "Pre-visit checks and scores",
+        "template": "admin/intake/patient_questionnaires_panel.html",
+        "requests": list(patient.questionnaire_requests.order_by("-sent_at")[:8]),
+        "responses": responses,
+        "can_send": user.has_perm("intake.add_questionnairerequest") and bool(patient.email),
+    }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,7 +22,10 @@ from clinic.admin_kit import (
     NoAddInline,
     ReadOnlyHistoryAdmin,
     ReadOnlyInline,
+    clinic_datetime,
+    patient_link,
 )
+from clinic.roles import NeedsPermission
 from intake.forms import REFERRAL_SECTIONS
 from intake.models import (
     OPEN_STATUSES,
@@ -33,6 +36,17 @@ from intake.models import (
 )
 from intake.referrals import WorkflowError, referral_transition
 from intake.workflow import NOTE_REQUIRED, allowed_targets
+
+# What happens after an acceptance, said by the apps that act on it (scheduling: the course
+# just created, and who books it), without intake importing them. Each returns safe HTML.
+AcceptedNote = Callable[[HttpRequest, Referral], str]
+_accepted_notes: list[AcceptedNote] = []
+
+
+def after_acceptance(note: AcceptedNote) -> AcceptedNote:
+    """Register a note added to the "moved to Accepted" message."""
+    _accepted_notes.append(note)
+    return note
 
 
 class TransitionForm(forms.Form):
@@ -48,8 +62,9 @@ class TransitionForm(forms.Form):
 
 class ReferralDocumentInline(NoAddInline):
     model = ReferralDocument
-    fields = ["kind", "download", "content_type", "size", "uploaded_at"]
+    fields = ["kind", "download", "content_type", "size", "uploaded"]
     readonly_fields = fields
+    uploaded = clinic_datetime("uploaded_at", "Uploaded")
 
     @admin.display(description="File")
     def download(self, obj: ReferralDocument) -> str:
@@ -59,8 +74,16 @@ class ReferralDocumentInline(NoAddInline):
 
 class ReferralTransitionInline(ReadOnlyInline):
     model = ReferralTransition
-    fields = ["at", "from_status", "to_status", "by", "note"]
+    fields = ["when", "from_status", "to_status", "by_name", "note"]
     readonly_fields = fields
+    when = clinic_datetime("at", "When")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReferralTransition]:
+        return super().get_queryset(request).select_related("by")
+
+    @admin.display(description="By")
+    def by_name(self, obj: ReferralTransition) -> str:
+        return obj.by.get_full_name() or obj.by.get_username()
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -85,10 +108,10 @@ class ReferralAdmin(
         "status",
         "age",
         "patient_name",
-        "therapy",
+        "therapy_name",
         "provider_practice",
         "provider_npi",
-        "received_at",
+        "received",
     ]
     list_filter = ["status", AgeFilter, "therapy", "submitter_kind"]
     search_fields = [
@@ -99,7 +122,7 @@ class ReferralAdmin(
         "provider_practice",
         "patient__record_number",
     ]
-    list_select_related = ["therapy"]
+    list_select_related = ["therapy", "patient"]
     date_hierarchy = "received_at"
     ordering = ["received_at"]
     list_per_page = 50
@@ -108,11 +131,13 @@ class ReferralAdmin(
     readonly_fields = [
         "reference",
         "status",
-        "status_changed_at",
-        "received_at",
+        "status_changed",
+        "received",
         "patient",
         "transitions_summary",
     ]
+    received = clinic_datetime("received_at", "Received")
+    status_changed = clinic_datetime("status_changed_at", "Status changed")
     fieldsets = [
         (
             "Triage",
@@ -120,8 +145,8 @@ class ReferralAdmin(
                 "fields": [
                     "reference",
                     "status",
-                    "status_changed_at",
-                    "received_at",
+                    "status_changed",
+                    "received",
                     "patient",
                     "transitions_summary",
                 ]
@@ -138,7 +163,12 @@ class ReferralAdmin(
 
     @admin.display(description="Patient", ordering="family_name")
     def patient_name(self, obj: Referral) -> str:
-        return obj.patient_name
+        # Linked to the patient's hub once the referral has a patient record (on acceptance).
+        return patient_link(obj.patient) if obj.patient_id else obj.patient_name
+
+    @admin.display(description="Therapy", ordering="therapy__name")
+    def therapy_name(self, obj: Referral) -> str:
+        return obj.therapy.name
 
     @admin.display(description="Moves")
     def transitions_summary(self, obj: Referral) -> str:
@@ -174,7 +204,7 @@ class ReferralAdmin(
 
     def transition_view(self, request: HttpRequest, pk: int, target: str) -> HttpResponse:
         if not self.has_status_permission(request):
-            raise PermissionDenied
+            raise NeedsPermission("intake.change_referral_status")
         referral = get_object_or_404(Referral, pk=pk)
         change_url = reverse("admin:intake_referral_change", args=[pk])
         if target not in ReferralStatus.values or target not in allowed_targets(referral.status):
@@ -201,9 +231,17 @@ class ReferralAdmin(
             except WorkflowError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                notes = []
+                if target == ReferralStatus.ACCEPTED:
+                    notes = [note(request, referral) for note in _accepted_notes]
                 self.message_user(
                     request,
-                    f"{referral.reference} moved to {ReferralStatus(target).label}.",
+                    format_html_join(
+                        " ",
+                        "{}",
+                        [(f"{referral.reference} moved to {ReferralStatus(target).label}.",)]
+                        + [(note,) for note in notes if note],
+                    ),
                     messages.SUCCESS,
                 )
             return True  # back to the referral either way: the message says what happened
@@ -273,4 +311,18 @@ def new_referrals_panel(request: HttpRequest) -> dict | None:
         "template": "admin/intake/new_referrals_panel.html",
         "referrals": waiting.select_related("therapy").order_by("received_at")[:10],
         "count": waiting.count(),
+    }
+
+
+def patient_referrals_panel(request: HttpRequest, patient: Any) -> dict | None:
+    """The patient hub's referrals: reference, status, therapy, when received."""
+    if not request.user.has_perm("intake.view_referral"):
+        return None
+    return {
+        "id": "referrals",
+        "title": "Referrals",
+        "template": "admin/intake/patient_referrals_panel.html",
+        "referrals": list(
+            patient.referrals.select_related("therapy").order_by("-received_at")[:20]
+        ),
     }

@@ -7,7 +7,10 @@ session admin, and today's dashboard panel).
 
 from django.contrib import admin
 
+from clinic.admin_kit import patient_panel
 from clinic.dashboard import dashboard_panel
+from intake.admin.referrals import after_acceptance
+from intake.questionnaire_forms import visit_source
 from scheduling.admin import board, capacity, courses, sessions
 from scheduling.models import (
     Chair,
@@ -27,3 +30,7 @@ admin.site.register(NurseOverride, capacity.NurseOverrideAdmin)
 admin.site.register(TreatmentCourse, courses.TreatmentCourseAdmin)
 admin.site.register(Session, sessions.SessionAdmin)
 dashboard_panel(order=20)(board.today_panel)
+patient_panel(order=20)(courses.patient_courses_panel)
+patient_panel(order=30)(sessions.patient_sessions_panel)
+after_acceptance(courses.accepted_referral_note)
+visit_source(sessions.coming_visits)

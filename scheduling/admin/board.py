@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from clinic import clock
 from clinic.admin_kit import AdminPagesMixin
-from scheduling.board import board_build, parse_day
+from clinic.roles import NeedsPermission
+from scheduling.board import board_build, board_days, parse_day
 from scheduling.models import Session, SessionStatus
 
 
@@ -30,17 +28,15 @@ class DayBoardMixin(AdminPagesMixin):
 
     def board_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise NeedsPermission("scheduling.view_session")
         today = timezone.localdate(timezone=clock.clinic_tz())
-        day = parse_day(request.GET.get("day"), today)
-        board = board_build(day)
+        days = board_days(parse_day(request.GET.get("day")), today)
         return self.admin_page(
             request,
             "admin/scheduling/board.html",
-            title=f"Day board {day:%A %d %B %Y}",
-            board=board,
-            previous=day - timedelta(days=1),
-            next=day + timedelta(days=1),
+            title=f"Day board: {clock.date_label(days.day)}",
+            board=board_build(days.day),
+            days=days,
             today=today,
         )
 

@@ -5,11 +5,11 @@ Every session change goes through `scheduling.booking`; the admin only parses an
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -17,51 +17,106 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline
-from clinic.clock import datetime_label, local_day
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    NoAddInline,
+    clinic_datetime,
+    patient_link,
+)
+from clinic.clock import date_label, datetime_label, local_day
+from clinic.roles import NeedsPermission, roles_with
 from scheduling import booking, planning, selectors
 from scheduling.courses import CourseError, course_override, prerequisite_record
-from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
+from scheduling.forms import PickForm, PlanSearchForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     CoursePrerequisite,
     PlannedDose,
+    Session,
     TreatmentCourse,
 )
 
 
 class CoursePrerequisiteInline(NoAddInline):
     model = CoursePrerequisite
-    fields = ["requirement", "met", "met_on", "note", "recorded_by"]
-    readonly_fields = ["requirement", "met_on", "recorded_by"]
+    verbose_name_plural = "Prerequisites before the first dose"
+    fields = ["requirement", "met", "met_on", "note", "recorded_by_name"]
+    readonly_fields = ["requirement", "met_on", "recorded_by_name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CoursePrerequisite]:
+        return super().get_queryset(request).select_related("requirement", "recorded_by")
+
+    @admin.display(description="Recorded by")
+    def recorded_by_name(self, item: CoursePrerequisite) -> str:
+        user = item.recorded_by
+        return (user.get_full_name() or user.get_username()) if user else "-"
+
+
+def dose_when(dose: PlannedDose, window: tuple[date, date] | None) -> str:
+    """Say when a dose is: its booked session, or "not yet placed" with its open days.
+
+    A dose's target can fall on a day the clinic is closed; before booking, staff see the
+    window's first and last open days instead, never a closed day.
+    """
+    active = [s for s in dose.sessions.all() if s.is_active]
+    if active:
+        session = active[0]
+        url = reverse("admin:scheduling_session_change", args=[session.pk])
+        return format_html(
+            '<a href="{}">{}</a>, {} ({})',
+            url,
+            datetime_label(session.start),
+            session.chair.name,
+            session.get_status_display(),
+        )
+    if window is None:
+        return format_html('<span class="not-placed">{}</span>', "Not yet placed: no open day")
+    first, last = window
+    if first == last:
+        return format_html('<span class="not-placed">Not yet placed: {}</span>', date_label(first))
+    return format_html(
+        '<span class="not-placed">Not yet placed: an open day from {} to {}</span>',
+        date_label(first),
+        date_label(last),
+    )
 
 
 class PlannedDoseInline(NoAddInline):
     model = PlannedDose
-    fields = ["sequence", "label", "target", "earliest", "latest", "booked", "book"]
+    verbose_name_plural = "Doses"
+    fields = ["sequence", "label", "when", "book"]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlannedDose]:
         return super().get_queryset(request).prefetch_related("sessions__chair")
 
-    @admin.display(description="Session")
-    def booked(self, dose: PlannedDose) -> str:
-        active = [s for s in dose.sessions.all() if s.is_active]
-        if not active:
-            return "—"
-        session = active[0]
-        status = session.get_status_display()
-        return f"{datetime_label(session.start)}, {session.chair.name} ({status})"
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # Inline instances are made per request: what the display methods need is kept here.
+        self._can_book = request.user.has_perm("scheduling.book_session")
+        self._windows = planning.open_windows(list(obj.doses.all())) if obj else {}
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="When")
+    def when(self, dose: PlannedDose) -> str:
+        return dose_when(dose, self._windows.get(dose.pk))
 
     @admin.display(description="")
     def book(self, dose: PlannedDose) -> str:
-        if any(s.is_active for s in dose.sessions.all()):
+        if not self._can_book or any(s.is_active for s in dose.sessions.all()):
             return ""
         url = reverse("admin:scheduling_dose_book", args=[dose.course_id, dose.pk])
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
 class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
-    list_display = ["__str__", "patient", "therapy", "status", "prerequisites_state", "created_at"]
+    list_display = [
+        "__str__",
+        "patient_name",
+        "therapy",
+        "status",
+        "prerequisites_state",
+        "created",
+    ]
     list_filter = ["status", "therapy"]
     list_select_related = ["patient", "therapy"]
     search_fields = [
@@ -70,16 +125,17 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "patient__record_number",
     ]
     readonly_fields = [
-        "patient",
+        "patient_name",
         "therapy",
         "referral",
+        "referral_reference",
         "override_reason",
-        "override_by",
-        "override_at",
-        "created_at",
+        "override_by_name",
+        "overridden",
+        "created",
     ]
     fields = [
-        "patient",
+        "patient_name",
         "therapy",
         "referral",
         "status",
@@ -89,10 +145,12 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "short_infusion",
         "observation_minutes",
         "override_reason",
-        "override_by",
-        "override_at",
-        "created_at",
+        "override_by_name",
+        "overridden",
+        "created",
     ]
+    created = clinic_datetime("created_at", "Created")
+    overridden = clinic_datetime("override_at", "Overridden at")
     inlines = [CoursePrerequisiteInline, PlannedDoseInline]
     change_form_template = "admin/scheduling/treatmentcourse/change_form.html"
 
@@ -100,8 +158,30 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         return (
             super()
             .get_queryset(request)
+            .select_related("patient", "therapy", "referral", "override_by")
             .annotate(unmet=Count("prerequisites", filter=Q(prerequisites__met=False)))
         )
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        # Referrals hold clinical documents some roles may not open: name it, link it only
+        # for those who can (a link to a refusal is a dead end).
+        fields = list(super().get_fields(request, obj))
+        if not request.user.has_perm("intake.view_referral"):
+            fields[fields.index("referral")] = "referral_reference"
+        return fields
+
+    @admin.display(description="Patient", ordering="patient__legal_family_name")
+    def patient_name(self, course: TreatmentCourse) -> str:
+        return patient_link(course.patient)
+
+    @admin.display(description="Referral")
+    def referral_reference(self, course: TreatmentCourse) -> str:
+        return course.referral.reference if course.referral else "-"
+
+    @admin.display(description="Overridden by")
+    def override_by_name(self, course: TreatmentCourse) -> str:
+        user = course.override_by
+        return (user.get_full_name() or user.get_username()) if user else "-"
 
     @admin.display(description="Prerequisites", ordering="unmet")
     def prerequisites_state(self, course: TreatmentCourse) -> str:
@@ -118,6 +198,8 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
 
     def change_view_context(self, request: HttpRequest, obj: TreatmentCourse) -> dict[str, Any]:
         return {
+            "title": f"{obj.therapy.name} for {obj.patient.display_name}",
+            "subtitle": str(obj),
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
         }
@@ -147,7 +229,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
     def _course(self, request: HttpRequest, pk: int, perm: str) -> TreatmentCourse:
         """Return the course if the user holds `perm` (the one access helper here)."""
         if not request.user.has_perm(perm):
-            raise PermissionDenied
+            raise NeedsPermission(perm)
         return get_object_or_404(
             TreatmentCourse.objects.select_related("patient", "therapy"), pk=pk
         )
@@ -173,10 +255,32 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         self.message_user(request, f"Booked {len(choices)} session(s).", messages.SUCCESS)
         return True
 
+    def _outstanding(
+        self, course: TreatmentCourse, doses: list[PlannedDose]
+    ) -> list[CoursePrerequisite]:
+        """Return the prerequisites that stop the first dose being booked (none if not in it)."""
+        if not doses or doses[0].sequence != 1 or course.override_reason:
+            return []
+        return list(course.prerequisites.filter(met=False).select_related("requirement"))
+
+    def _prerequisite_help(self, request: HttpRequest, course: TreatmentCourse) -> dict[str, Any]:
+        return {
+            "recorders": roles_with("scheduling.change_courseprerequisite"),
+            "overriders": roles_with("scheduling.override_prerequisites"),
+            "can_override": request.user.has_perm("scheduling.override_prerequisites"),
+        }
+
     def course_book_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
         wanted = planning.course_doses_to_book(course)
-        plans = planning.course_plans(doses=wanted) if wanted else []
+        outstanding = self._outstanding(course, wanted)
+        search = PlanSearchForm(request.GET or None)
+        wish = search.cleaned_data if search.is_valid() else {}
+        plans = []
+        if wanted and not outstanding:
+            plans = planning.course_plans(
+                doses=wanted, start_from=wish.get("start"), part_of_day=wish.get("part") or None
+            )
         choices = [
             (";".join(encode_pick(c.chair.pk, c.start, c.dose.pk) for c in plan), f"Plan {i}")
             for i, plan in enumerate(plans, 1)
@@ -189,19 +293,24 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             confirm=lambda: self._book(request, course, form),
             done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
             template="admin/scheduling/course_book.html",
-            title=f"Book {course}",
+            title=f"Book {course.therapy.name} for {course.patient.display_name}",
             course=course,
             plans=[
                 (value, [(c, loads.get(local_day(c.start), 0)) for c in plan])
                 for (value, _label), plan in zip(choices, plans, strict=True)
             ],
             doses=wanted,
+            first_window=planning.dose_bounds(wanted[0]) if wanted else None,
+            outstanding=outstanding,
+            search=search,
+            **self._prerequisite_help(request, course),
         )
 
     def dose_book_view(self, request: HttpRequest, pk: int, dose_pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
         dose = get_object_or_404(course.doses.select_related("step", "course"), pk=dose_pk)
-        options = planning.dose_options(dose=dose, limit=6)
+        outstanding = self._outstanding(course, [dose])
+        options = [] if outstanding else planning.dose_options(dose=dose, limit=6)
         choices = [
             (encode_pick(o.chair_id, o.start, dose.pk), datetime_label(o.start)) for o in options
         ]
@@ -221,6 +330,8 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
             ],
+            outstanding=outstanding,
+            **self._prerequisite_help(request, course),
         )
 
     def override_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -247,3 +358,52 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             title="Override prerequisites",
             course=course,
         )
+
+
+def patient_courses_panel(request: HttpRequest, patient: Any) -> dict | None:
+    """The patient hub's treatment courses, each with its doses booked or still to place."""
+    if not request.user.has_perm("scheduling.view_treatmentcourse"):
+        return None
+    courses = list(
+        patient.courses.select_related("therapy")
+        .prefetch_related(
+            Prefetch("doses", queryset=PlannedDose.objects.order_by("sequence")),
+            Prefetch(
+                "doses__sessions",
+                queryset=Session.objects.active().select_related("chair").order_by("start"),
+            ),
+        )
+        .order_by("-created_at")
+    )
+    windows = planning.open_windows([d for c in courses for d in c.doses.all()])
+    return {
+        "id": "courses",
+        "title": "Treatment courses",
+        "template": "admin/scheduling/patient_courses_panel.html",
+        "wide": True,
+        "courses": [
+            (course, [(dose, dose_when(dose, windows.get(dose.pk))) for dose in course.doses.all()])
+            for course in courses
+        ],
+        "can_book": request.user.has_perm("scheduling.book_session"),
+    }
+
+
+def accepted_referral_note(request: HttpRequest, referral: Any) -> str:
+    """Say, after a referral is accepted, where its new course is and who books it."""
+    course = TreatmentCourse.objects.filter(referral=referral).select_related("therapy").first()
+    if course is None:
+        return ""
+    if request.user.has_perm("scheduling.book_session"):
+        return format_html(
+            'Its {} course is ready: <a href="{}">book it now</a>.',
+            course.therapy.name,
+            reverse("admin:scheduling_course_book", args=[course.pk]),
+        )
+    return format_html(
+        'Its {} course, <a href="{}">{}</a>, is ready for the {} to book.',
+        course.therapy.name,
+        reverse("admin:scheduling_treatmentcourse_change", args=[course.pk]),
+        course,
+        " or ".join(name.lower() for name in roles_with("scheduling.book_session")),
+    )
