@@ -65,7 +65,8 @@ def test_the_board_page_renders_with_status_classes_and_day_links(client, nurse)
     assert response.status_code == 200
     html = response.content.decode()
     assert "status-booked" in html and "bs-3 bw-4" in html
-    assert "?day=2027-01-03" in html and "?day=2027-01-05" in html
+    # Previous and next open days: Friday 1 January (weekends closed), Tuesday 5 January.
+    assert "?day=2027-01-01" in html and "?day=2027-01-05" in html
     assert 'style="' not in html.split("<body")[1].split("</body>")[0].replace(
         'style="display', ""
     )  # no inline styles of ours
@@ -82,8 +83,10 @@ def test_the_board_renders_in_a_fixed_number_of_queries(
         assert client.get(BOARD, {"day": "2027-01-04"}).status_code == 200
 
 
-def test_someone_without_scheduling_access_cannot_see_the_board(client, coordinator):
-    client.force_login(coordinator)
+def test_someone_without_scheduling_access_cannot_see_the_board(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="no-role", is_staff=True))
     assert client.get(BOARD).status_code == 403
 
 

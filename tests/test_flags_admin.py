@@ -201,7 +201,7 @@ def test_responses_filter_by_instrument_band_and_flag_state_and_search_by_patien
 
     assert listed("?flags=urgent") == {flagged.patient.record_number}
     assert listed("?flags=none") == {calm.patient.record_number}
-    assert listed("?instrument__code=gad7") == {calm.patient.record_number}
+    assert listed("?questionnaire=gad7") == {calm.patient.record_number}
     assert listed("?main_band=Severe") == {flagged.patient.record_number}
     assert listed(f"?q={calm.patient.record_number}") == {calm.patient.record_number}
 

@@ -138,6 +138,7 @@ def _run_the_flows(django_capture_on_commit_callbacks, coordinator, scheduler, c
             "/admin/intake/questionnairerequest/add/",
             {
                 "patient": patient.pk,
+                "visit": str(course.sessions.get().pk),
                 "instruments": [
                     instrument(c).pk for c in ("safety_check", "ms_symptoms", "phq9", "gad7")
                 ],

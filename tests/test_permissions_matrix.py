@@ -1,7 +1,8 @@
 """Least privilege: each staff group × each sensitive admin page or action, allowed or refused.
 
-The intent (clinic/roles.py): coordinators triage referrals and send questionnaires; nurses
-read clinical records, answer flags and run the chairs; on-call clinicians read everything
+The intent (clinic/roles.py): coordinators triage referrals, book the course an accepted
+referral creates and send questionnaires; nurses read clinical records, answer flags, run the
+chairs and cancel a visit that can't go ahead; on-call clinicians read everything
 clinical, keep the roster and the catalogue, and read the access log; schedulers book
 sessions and see patients' contact details, never clinical documents, answers or flags.
 Nobody but a superuser sees sign-in lockouts, private links or user accounts.
@@ -165,16 +166,16 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "flag acknowledge": (_acknowledge, {N, K}),
     "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K}),
     "therapy catalogue edit": (_can_change("/admin/clinic/therapy/1/change/"), {K}),
-    "course page": (_get("/admin/scheduling/treatmentcourse/{course}/change/"), {N, K, S}),
-    "course booking": (_get("/admin/scheduling/treatmentcourse/{course}/book/"), {S}),
+    "course page": (_get("/admin/scheduling/treatmentcourse/{course}/change/"), {C, N, K, S}),
+    "course booking": (_get("/admin/scheduling/treatmentcourse/{course}/book/"), {C, S}),
     "prerequisite override": (
         _get("/admin/scheduling/treatmentcourse/{course}/override/"),
         {K},
     ),
-    "session list": (_get("/admin/scheduling/session/"), {N, K, S}),
+    "session list": (_get("/admin/scheduling/session/"), {C, N, K, S}),
     "session check-in action": (_action("/admin/scheduling/session/", "check_in"), {N}),
-    "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {S}),
-    "day board": (_get("/admin/scheduling/session/board/"), {N, K, S}),
+    "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {C, N, S}),
+    "day board": (_get("/admin/scheduling/session/board/"), {C, N, K, S}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),

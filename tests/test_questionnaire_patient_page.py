@@ -26,7 +26,7 @@ def test_clinical_staff_see_responses_newest_first_with_main_scores(client, nurs
     submit_phq9(patient, 2, days_ago=1)
     client.force_login(nurse)
     body = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
-    assert "Questionnaire responses over time" in body
+    assert "Scores over time" in body
     newest, oldest = body.index("Moderately severe"), body.index("Minimal")
     assert newest < oldest
     assert ">18<" in body and ">0<" in body
@@ -38,7 +38,7 @@ def test_coordinators_do_not_see_the_answers_on_the_patient_page(client, coordin
     client.force_login(coordinator)
     response = client.get(f"/admin/clinic/patient/{patient.pk}/change/")
     assert response.status_code == 200
-    assert "Questionnaire responses over time" not in response.content.decode()
+    assert "Scores over time" not in response.content.decode()
 
 
 def test_the_patient_page_still_saves(client, superuser):
@@ -49,15 +49,6 @@ def test_the_patient_page_still_saves(client, superuser):
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
     data["date_of_birth"] = patient.date_of_birth.isoformat()
-    prefix = page.context["inline_admin_formsets"][0].formset.prefix
-    data |= {
-        f"{prefix}-TOTAL_FORMS": "1",
-        f"{prefix}-INITIAL_FORMS": "1",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-        f"{prefix}-0-id": str(patient.questionnaire_responses.get().pk),
-        f"{prefix}-0-patient": str(patient.pk),
-    }
     data["phone"] = "(555) 010-0111"
     response = client.post(f"/admin/clinic/patient/{patient.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]

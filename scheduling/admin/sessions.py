@@ -182,15 +182,12 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
     def booked_by_name(self, session: Session) -> str:
         return _person(session.booked_by)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        return super().get_queryset(request).select_related("booked_by")
-
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
     ) -> Session | None:
         # Everything the nurse's screen shows, in one query.
         queryset = self.get_queryset(request).select_related(
-            "course__patient", "course__therapy", "chair", "dose__step", "dose__course"
+            "course__patient", "course__therapy", "chair", "dose__step", "dose__course", "booked_by"
         )
         try:
             return queryset.get(pk=object_id)
