@@ -73,9 +73,11 @@ class PatientAdminForm(forms.ModelForm):
             if self.instance.pk:
                 same = same.exclude(pk=self.instance.pk)
             if same.exists():
-                field = self.fields["not_a_duplicate"]
-                field.widget = forms.CheckboxInput()
-                field.help_text = "Tick only after checking the records listed in the error above."
+                help_text = "Tick only after checking the records listed in the error above."
+                self.fields["not_a_duplicate"].widget = forms.CheckboxInput()
+                # The bound field copied the (empty) help text when the form was first cleaned.
+                self.fields["not_a_duplicate"].help_text = help_text
+                self["not_a_duplicate"].help_text = help_text
                 records = ", ".join(p.record_number for p in same[:5])
                 raise forms.ValidationError(
                     f"A patient with this name and date of birth already exists ({records}). "
