@@ -6,6 +6,7 @@ Every session change goes through `scheduling.booking`; the admin only parses an
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from django.contrib import admin, messages
@@ -52,11 +53,14 @@ class CoursePrerequisiteInline(NoAddInline):
         return (user.get_full_name() or user.get_username()) if user else "-"
 
 
-def dose_when(dose: PlannedDose, window: tuple[date, date] | None) -> str:
+def dose_when(
+    dose: PlannedDose, window: tuple[date, date] | None, after: PlannedDose | None = None
+) -> str:
     """Say when a dose is: its booked session, or "not yet placed" with its open days.
 
     A dose's target can fall on a day the clinic is closed; before booking, staff see the
-    window's first and last open days instead, never a closed day.
+    window's first and last open days instead, never a closed day. A later day of a block
+    (`after` is the dose before it in the block) goes wherever the block starts.
     """
     active = [s for s in dose.sessions.all() if s.is_active]
     if active:
@@ -69,6 +73,11 @@ def dose_when(dose: PlannedDose, window: tuple[date, date] | None) -> str:
             session.chair.name,
             session.get_status_display(),
         )
+    if after is not None:
+        return format_html(
+            '<span class="not-placed">Not yet placed: the open day after dose {}</span>',
+            after.sequence,
+        )
     if window is None:
         return format_html('<span class="not-placed">{}</span>', "Not yet placed: no open day")
     first, last = window
@@ -79,6 +88,15 @@ def dose_when(dose: PlannedDose, window: tuple[date, date] | None) -> str:
         date_label(first),
         date_label(last),
     )
+
+
+def block_predecessors(doses: list[PlannedDose]) -> dict[int, PlannedDose]:
+    """Map each later day of a consecutive-day block to the dose before it (sequence order)."""
+    return {
+        dose.pk: previous
+        for previous, dose in pairwise(doses)
+        if dose.block is not None and dose.block == previous.block
+    }
 
 
 class PlannedDoseInline(NoAddInline):
@@ -93,12 +111,14 @@ class PlannedDoseInline(NoAddInline):
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # Inline instances are made per request: what the display methods need is kept here.
         self._can_book = request.user.has_perm("scheduling.book_session")
-        self._windows = planning.open_windows(list(obj.doses.all())) if obj else {}
+        doses = list(obj.doses.order_by("sequence")) if obj else []
+        self._windows = planning.open_windows(doses)
+        self._after = block_predecessors(doses)
         return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="When")
     def when(self, dose: PlannedDose) -> str:
-        return dose_when(dose, self._windows.get(dose.pk))
+        return dose_when(dose, self._windows.get(dose.pk), self._after.get(dose.pk))
 
     @admin.display(description="")
     def book(self, dose: PlannedDose) -> str:
@@ -376,13 +396,20 @@ def patient_courses_panel(request: HttpRequest, patient: Any) -> dict | None:
         .order_by("-created_at")
     )
     windows = planning.open_windows([d for c in courses for d in c.doses.all()])
+    after = {k: v for c in courses for k, v in block_predecessors(list(c.doses.all())).items()}
     return {
         "id": "courses",
         "title": "Treatment courses",
         "template": "admin/scheduling/patient_courses_panel.html",
         "wide": True,
         "courses": [
-            (course, [(dose, dose_when(dose, windows.get(dose.pk))) for dose in course.doses.all()])
+            (
+                course,
+                [
+                    (dose, dose_when(dose, windows.get(dose.pk), after.get(dose.pk)))
+                    for dose in course.doses.all()
+                ],
+            )
             for course in courses
         ],
         "can_book": request.user.has_perm("scheduling.book_session"),
