@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.audit import access_log
-from clinic.clock import datetime_label
+from clinic.clock import datetime_label, wall_time_label
 
 
 class AccessLoggedAdmin(admin.ModelAdmin):
@@ -194,5 +194,16 @@ def clinic_datetime(field: str, description: str) -> Callable[[Any, models.Model
     def show(admin_self: Any, obj: models.Model) -> str:
         value = getattr(obj, field)
         return datetime_label(value) if value else "-"
+
+    return show
+
+
+def clinic_wall_time(field: str, description: str) -> Callable[[Any, models.Model], str]:
+    """Return an admin display method showing a time-of-day field on the 24-hour clock."""
+
+    @admin.display(description=description, ordering=field)
+    def show(admin_self: Any, obj: models.Model) -> str:
+        value = getattr(obj, field)
+        return wall_time_label(value) if value else "-"
 
     return show

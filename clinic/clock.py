@@ -54,6 +54,11 @@ def time_label(instant: datetime, *, localized: bool = False) -> str:
     return date_format(local, "TIME_FORMAT") if localized else f"{local:%H:%M}"
 
 
+def wall_time_label(at: time) -> str:
+    """Return a wall-clock time of day (opening hours, shifts) on the clinic's 24-hour clock."""
+    return f"{at:%H:%M}"
+
+
 def date_label(day: date) -> str:
     """Return a date with its weekday, in the active language: "Monday, Jan. 4, 2027"."""
     return f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}"

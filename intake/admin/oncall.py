@@ -10,18 +10,21 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin_kit import clinic_datetime
 from intake.models import OnCallShift
 from intake.oncall import next_on_call, on_call_at, roster_gaps, roster_overlaps
 
 
 class OnCallShiftAdmin(SimpleHistoryAdmin):
-    list_display = ["clinician", "starts_at", "ends_at", "phone", "overlaps", "note"]
+    list_display = ["clinician", "starts", "ends", "phone", "overlaps", "note"]
     list_filter = ["clinician"]
     search_fields = ["clinician__username", "clinician__last_name", "phone"]
     list_select_related = ["clinician"]
     date_hierarchy = "starts_at"
     ordering = ["starts_at"]
     change_list_template = "admin/intake/oncallshift/change_list.html"
+    starts = clinic_datetime("starts_at", "Starts")
+    ends = clinic_datetime("ends_at", "Ends")
 
     @admin.display(description="Overlaps with")
     def overlaps(self, obj: OnCallShift) -> str:

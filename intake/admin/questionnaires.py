@@ -119,7 +119,9 @@ def instrument_filter(lookup: str) -> type[admin.SimpleListFilter]:
 class InstrumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Instruments come from the definition files, so each is reviewed in one place."""
 
-    list_display = ["short_title", "code", "version", "is_current", "loaded_at"]
+    loaded = clinic_datetime("loaded_at", "Loaded at")
+
+    list_display = ["short_title", "code", "version", "is_current", "loaded"]
     list_filter = ["is_current", "code"]
     search_fields = ["code", "title"]
     readonly_fields = [
@@ -129,10 +131,11 @@ class InstrumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "short_title",
         "position",
         "is_current",
-        "loaded_at",
+        "loaded",
         "checksum",
         "definition",
     ]
+    fields = readonly_fields
 
 
 class FlagStateFilter(admin.SimpleListFilter):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from clinic.admin_kit import clinic_wall_time
+
 
 class ChairAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "position", "is_active"]
@@ -13,7 +15,10 @@ class ChairAdmin(admin.ModelAdmin):
 
 
 class OpeningHoursAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "opens", "last_start", "closes"]
+    list_display = ["weekday", "opening", "last", "closing"]
+    opening = clinic_wall_time("opens", "Opens")
+    last = clinic_wall_time("last_start", "Last start")
+    closing = clinic_wall_time("closes", "Closes")
 
 
 class ClosedDateAdmin(admin.ModelAdmin):
@@ -22,10 +27,14 @@ class ClosedDateAdmin(admin.ModelAdmin):
 
 
 class NurseShiftAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "starts", "ends", "nurses"]
+    list_display = ["weekday", "from_", "until", "nurses"]
+    from_ = clinic_wall_time("starts", "From")
+    until = clinic_wall_time("ends", "Until")
     list_filter = ["weekday"]
 
 
 class NurseOverrideAdmin(admin.ModelAdmin):
-    list_display = ["day", "starts", "ends", "nurses", "reason"]
+    list_display = ["day", "from_", "until", "nurses", "reason"]
+    from_ = clinic_wall_time("starts", "From")
+    until = clinic_wall_time("ends", "Until")
     date_hierarchy = "day"

@@ -269,8 +269,8 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             self.message_user(request, "That option is no longer valid.", messages.ERROR)
             return False
         except booking.BookingError as exc:
-            times = ", ".join(datetime_label(o.start) for o in exc.options)
-            self.message_user(request, f"{exc} {times}".strip(), messages.ERROR)
+            times = "; ".join(datetime_label(o.start) for o in exc.options)
+            self.message_user(request, f"{exc} {times}." if times else str(exc), messages.ERROR)
             return False
         self.message_user(request, f"Booked {len(choices)} session(s).", messages.SUCCESS)
         return True
