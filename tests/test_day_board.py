@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from clinic.clock import date_label
 from scheduling.board import board_build
 from scheduling.models import Session
 from tests.factories import clinic_week, ready_course
@@ -105,3 +108,49 @@ def test_hour_labels_never_run_past_closing():
     assert board.hours[0] == (3, 4, "08:00")
     assert all(slot + span - 1 <= board.slots for slot, span, _label in board.hours)
     assert board.hours[-1] == (39, 4, "17:00")
+
+
+def test_the_board_opens_on_the_next_open_day_when_today_is_closed(client, nurse):
+    today = timezone.localdate(timezone=NY)
+    clinic_week(chairs=2, weekdays=[d for d in range(7) if d != today.weekday()])
+    client.force_login(nurse)
+    response = client.get(BOARD)
+    assert response.context["board"].day == today + timedelta(days=1)
+    html = response.content.decode()
+    assert f"The clinic is closed today ({date_label(today)}): this is the next open day." in html
+    # Asked for a closed day by name, the board shows it, and says it is closed.
+    closed = client.get(BOARD, {"day": today.isoformat()})
+    assert closed.context["board"].day == today
+    assert f"The clinic is closed on {date_label(today)}." in closed.content.decode()
+
+
+def test_the_board_has_a_date_picker_and_open_day_links(client, nurse):
+    clinic_week(chairs=2)
+    client.force_login(nurse)
+    html = client.get(BOARD, {"day": "2027-01-08"}).content.decode()  # a Friday
+    assert '<input type="date" id="board-day" name="day" value="2027-01-08" required>' in html
+    assert 'href="?day=2027-01-11">Next open day (Mon 11 Jan)' in html
+    assert 'href="?day=2027-01-07">← Previous open day (Thu 7 Jan)' in html
+
+
+def test_each_block_is_a_cell_holding_a_link_to_the_session_page(client, nurse):
+    chairs = clinic_week(chairs=2)
+    _fill(chairs, 2)
+    client.force_login(nurse)
+    html = client.get(BOARD, {"day": "2027-01-04"}).content.decode()
+    assert 'role="cell"' in html
+    assert not re.search(r"<a\b[^>]*\brole=", html), "a link given a role is invalid HTML"
+    for session in Session.objects.all():
+        url = f'<a href="/admin/scheduling/session/{session.pk}/change/"'
+        assert url in html
+        block = html.split(url)[0].rsplit("<div", 1)[1]
+        assert 'class="board-block' in block and 'role="cell"' in block
+
+
+def test_the_time_axis_shrinks_to_the_width_available():
+    """Slot columns may shrink to nothing (minmax(0, 1fr)) so opening hours fit any width."""
+    css = (Path(__file__).resolve().parent.parent / "static/css/board.css").read_text()
+    columns = re.findall(r"\.board-cols-(\d+) \{ grid-template-columns: ([^;]+); \}", css)
+    assert len(columns) == 64
+    for count, template in columns:
+        assert template == f"7.5rem repeat({count}, minmax(0, 1fr))"
