@@ -127,3 +127,39 @@ def test_the_course_page_links_the_referral_only_for_roles_that_may_open_it(
     assert "Intake coordinator" in refused.content.decode()
     client.force_login(coordinator)
     assert link in client.get(url).content.decode()
+
+
+def test_a_coordinator_records_prerequisites_then_books_but_cannot_change_the_course(
+    client, coordinator
+):
+    clinic_week(weekdays=range(7))
+    course = course_create(
+        patient=PatientFactory(), therapy=therapy("ocrelizumab"), start_after=_saturday_ahead()
+    )
+    client.force_login(coordinator)
+    url = f"/admin/scheduling/treatmentcourse/{course.pk}/change/"
+    page = client.get(url)
+    assert "short_infusion" not in page.context["adminform"].form.fields
+    items = list(course.prerequisites.order_by("pk"))
+    data = {
+        "prerequisites-TOTAL_FORMS": str(len(items)),
+        "prerequisites-INITIAL_FORMS": str(len(items)),
+        "prerequisites-MIN_NUM_FORMS": "0",
+        "prerequisites-MAX_NUM_FORMS": "1000",
+        "doses-TOTAL_FORMS": "0",
+        "doses-INITIAL_FORMS": "0",
+        "doses-MIN_NUM_FORMS": "0",
+        "doses-MAX_NUM_FORMS": "0",
+    }
+    for index, item in enumerate(items):
+        data |= {
+            f"prerequisites-{index}-id": str(item.pk),
+            f"prerequisites-{index}-course": str(course.pk),
+            f"prerequisites-{index}-met": "on",
+            f"prerequisites-{index}-note": "Faxed by the neurologist",
+        }
+    assert client.post(url, data).status_code == 302
+    assert not course.prerequisites.filter(met=False).exists()
+    assert course.prerequisites.first().recorded_by == coordinator
+    plans = _book_page(client, course).context["plans"]
+    assert plans

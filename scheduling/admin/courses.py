@@ -41,6 +41,8 @@ from scheduling.models import (
 class CoursePrerequisiteInline(NoAddInline):
     model = CoursePrerequisite
     verbose_name_plural = "Prerequisites before the first dose"
+    # Stacked: each tick box and note get their own labels (a tabular row has none).
+    template = "admin/edit_inline/stacked.html"
     fields = ["requirement", "met", "met_on", "note", "recorded_by_name"]
     readonly_fields = ["requirement", "met_on", "recorded_by_name"]
 
@@ -215,6 +217,17 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Whoever records prerequisites saves this page, even without changing the course.
+        return super().has_change_permission(request, obj) or request.user.has_perm(
+            "scheduling.change_courseprerequisite"
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        if request.user.has_perm("scheduling.change_treatmentcourse"):
+            return list(self.readonly_fields)
+        return list(dict.fromkeys([*self.readonly_fields, *self.fields]))
 
     def change_view_context(self, request: HttpRequest, obj: TreatmentCourse) -> dict[str, Any]:
         return {

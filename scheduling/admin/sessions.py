@@ -85,6 +85,8 @@ def _person(user: Any) -> str:
 class VisitCheckInline(NoAddInline):
     model = VisitCheck
     verbose_name_plural = "Per-visit checks"
+    # Stacked: each check's tick box and note get their own labels (a tabular row has none).
+    template = "admin/edit_inline/stacked.html"
     fields = ["requirement", "done", "note", "recorded_by_name", "recorded"]
     readonly_fields = ["requirement", "recorded_by_name", "recorded"]
     recorded = clinic_datetime("recorded_at", "Recorded at")
