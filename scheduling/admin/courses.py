@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -236,6 +236,13 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
         }
+
+    def response_change(self, request: HttpRequest, obj: TreatmentCourse) -> HttpResponse:
+        # Back to the course, where "Book the course" is the next step, not to the list.
+        self.message_user(request, "The course is saved.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:scheduling_treatmentcourse_change", args=[obj.pk])
+        )
 
     def save_formset(
         self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
