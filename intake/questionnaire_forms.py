@@ -120,6 +120,9 @@ def booked_visits(patient: Patient | None) -> list[Visit]:
 class QuestionnaireSendForm(forms.Form):
     """Send a pre-visit check: the patient found by search, the visit it is due before."""
 
+    # The search picker starts with no <option>, which may not then be `required` (HTML).
+    use_required_attribute = False
+
     patient = forms.ModelChoiceField(
         queryset=Patient.objects.filter(merged_into__isnull=True),
         widget=AutocompleteSelect(QuestionnaireRequest._meta.get_field("patient"), admin.site),
