@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clinic.models import AccessLog
 from intake.models import Referral, ReferralDocument
-from tests.factories import PDF_BYTES, referral_form_data
+from tests.factories import JPEG_BYTES, PDF_BYTES, referral_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_more_than_ten_files_are_refused(client):
 
 
 def test_a_jpeg_named_png_is_stored_as_what_it_is(client):
-    jpeg = SimpleUploadedFile("photo.png", b"\xff\xd8\xff\xe0" + b"\x00" * 50, "image/png")
+    jpeg = SimpleUploadedFile("photo.png", JPEG_BYTES, "image/png")
     _submit(client, documents_insurance=jpeg)
     assert ReferralDocument.objects.get().content_type == "image/jpeg"
 
