@@ -17,9 +17,16 @@ logger = logging.getLogger(__name__)
 
 
 class ForgivingManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._reported: set[str] = set()
+
     def stored_name(self, name: str) -> str:
         try:
             return super().stored_name(name)
         except ValueError:
-            logger.error("static file %r is not in the manifest: run collectstatic", name)
+            # Once per file and process: every page names the same few files.
+            if name not in self._reported:
+                self._reported.add(name)
+                logger.error("static file %r is not in the manifest: run collectstatic", name)
             return name
