@@ -43,7 +43,9 @@ REAL = [
 ]
 
 magic_prefixed = st.builds(
-    lambda magic, rest: magic + rest, st.sampled_from(list(MAGIC.values())), st.binary(max_size=3000)
+    lambda magic, rest: magic + rest,
+    st.sampled_from(list(MAGIC.values())),
+    st.binary(max_size=3000),
 )
 
 
