@@ -198,3 +198,32 @@ def test_a_nurse_cannot_reissue_and_a_patient_without_email_is_explained(
     )
     assert "has no email address" in response.content.decode()
     assert PrivateLink.objects.get(pk=qreq.link_id).revoked_at is None
+
+
+def test_a_spanish_speaking_patient_sees_the_locked_page_in_spanish():
+    from tests.test_i18n_untranslated import english_left_in, spanish_client, visible_text
+
+    _qreq, url = questionnaire_url()
+    patient = spanish_client()
+    for _ in range(10):
+        response = patient.post(url, WRONG)
+    assert response.status_code == 403
+    text = visible_text(response.content.decode())
+    assert "Este enlace está bloqueado" in text
+    assert f"Llame a la clínica al {ClinicSettings.load().phone}" in text
+    assert english_left_in(text) == []
+
+
+def test_the_reissued_link_email_is_in_the_patients_language(
+    client, coordinator, django_capture_on_commit_callbacks
+):
+    patient = PatientFactory(email="paciente@example.test", preferred_language="es")
+    qreq, _url = questionnaire_url(patient)
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/clinic/privatelink/", {"action": "reissue", "_selected_action": [qreq.link_id]}
+        )
+    [email] = [m for m in mail.outbox if m.to == ["paciente@example.test"]]
+    assert email.subject.startswith("Su nuevo enlace de")
+    assert "Reemplaza el enlace" in email.body

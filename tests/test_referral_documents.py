@@ -215,3 +215,22 @@ def test_documents_are_never_rendered_inline_to_staff(client, nurse, document, q
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_upload_refusals_are_explained_in_spanish(settings):
+    from tests.test_i18n_untranslated import english_left_in, spanish_client, visible_text
+
+    response = spanish_client().post(
+        "/refer/",
+        {
+            **referral_form_data(preferred_language="es"),
+            "documents_order": SimpleUploadedFile("orden.pdf", documents.PDF_OPEN_ACTION_JS),
+            "documents_labs": SimpleUploadedFile("lab.pdf", documents.encrypted_pdf()),
+            "documents_insurance": SimpleUploadedFile("tarjeta.png", documents.png_bomb()),
+        },
+    )
+    text = visible_text(response.content.decode())
+    assert "orden.pdf contiene scripts" in text
+    assert "lab.pdf está protegido con contraseña" in text
+    assert "tarjeta.png tiene demasiados píxeles" in text
+    assert english_left_in(text) == []
