@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -25,12 +27,12 @@ DOB = "1980-03-27"
 PUBLIC_ROUTES = {"", "healthz", "i18n/setlang/", "refer/", "refer/thanks/"}
 
 
-def storable_by_a_shared_cache(response) -> bool:
+def storable_by_a_shared_cache(response: HttpResponse) -> bool:
     control = {part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")}
     return not control & {"no-store", "private"}
 
 
-def assert_not_stored(response) -> None:
+def assert_not_stored(response: HttpResponse) -> None:
     assert not storable_by_a_shared_cache(response), response.get("Cache-Control")
     assert "no-store" in response["Cache-Control"]
 
@@ -45,7 +47,7 @@ def _routes(patterns: list, prefix: str = "") -> list[str]:
     return found
 
 
-def test_every_route_is_public_or_under_a_no_store_prefix():
+def test_every_route_is_public_or_under_a_no_store_prefix() -> None:
     prefixes = tuple(p.lstrip("/") for p in settings.NO_STORE_PATH_PREFIXES)
     outside = [
         route
@@ -56,7 +58,7 @@ def test_every_route_is_public_or_under_a_no_store_prefix():
 
 
 @pytest.mark.django_db
-def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored():
+def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored() -> None:
     session = _session()
     url = _link(session)
     patient = _verified(url)
@@ -66,7 +68,7 @@ def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored():
 
 
 @pytest.mark.django_db
-def test_every_questionnaire_page_is_not_stored():
+def test_every_questionnaire_page_is_not_stored() -> None:
     _qreq, full_url = sent_check(codes=("phq9",))
     url = full_url.split("chairside.test", 1)[1]
     patient = Client()
@@ -78,7 +80,7 @@ def test_every_questionnaire_page_is_not_stored():
 
 
 @pytest.mark.django_db
-def test_link_error_pages_are_not_stored(client):
+def test_link_error_pages_are_not_stored(client: Client) -> None:
     link, token = link_create(patient=PatientFactory(), purpose="manage", days=1)
     PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=9)
     assert_not_stored(client.post(f"/my/{token}/", {"date_of_birth": "1990-01-01"}))  # locked
@@ -86,7 +88,9 @@ def test_link_error_pages_are_not_stored(client):
 
 
 @pytest.mark.django_db
-def test_staff_pages_with_health_data_are_not_stored(client, coordinator, superuser):
+def test_staff_pages_with_health_data_are_not_stored(
+    client: Client, coordinator: User, superuser: User
+) -> None:
     client.post(
         "/refer/",
         {
@@ -113,7 +117,7 @@ def test_staff_pages_with_health_data_are_not_stored(client, coordinator, superu
 
 
 @pytest.mark.django_db
-def test_the_sign_in_page_and_its_lockout_are_not_stored(client):
+def test_the_sign_in_page_and_its_lockout_are_not_stored(client: Client) -> None:
     assert_not_stored(client.get("/admin/login/"))
     for _ in range(6):
         response = client.post("/admin/login/", {"username": "nurse", "password": "nope-nope-1"})
@@ -122,6 +126,6 @@ def test_the_sign_in_page_and_its_lockout_are_not_stored(client):
 
 
 @pytest.mark.django_db
-def test_the_checker_itself_tells_storable_from_not(client):
+def test_the_checker_itself_tells_storable_from_not(client: Client) -> None:
     assert storable_by_a_shared_cache(client.get("/"))
     assert not storable_by_a_shared_cache(client.get("/refer/"))
