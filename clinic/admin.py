@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.options import InlineModelAdmin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    ReadOnlyAdminMixin,
+    patient_inlines,
+)
+from clinic.clock import datetime_label
 from clinic.links import LinkError, link_reissue
 from clinic.models import (
     AccessLog,
@@ -23,7 +30,6 @@ from clinic.models import (
     TherapyStep,
 )
 from clinic.services import MergeError, patient_merge
-from intake.questionnaire_admin import PatientResponseInline
 
 
 class PatientAdminForm(forms.ModelForm):
@@ -53,7 +59,7 @@ class PatientAdminForm(forms.ModelForm):
             "guardian_phone",
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         given, family = cleaned.get("legal_given_name"), cleaned.get("legal_family_name")
         dob = cleaned.get("date_of_birth")
@@ -73,7 +79,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
     form = PatientAdminForm
     list_display = [
         "record_number",
@@ -101,7 +107,6 @@ class PatientAdmin(SimpleHistoryAdmin):
         "locked_links",
     ]
     actions = ["merge_patients"]
-    inlines = [PatientResponseInline]
     fieldsets = [
         (
             None,
@@ -166,14 +171,7 @@ class PatientAdmin(SimpleHistoryAdmin):
         rows = format_html_join(
             "",
             "<li><strong>{} locked</strong> {} after {} wrong dates of birth</li>",
-            (
-                (
-                    str(link),
-                    date_format(localtime(link.locked_at), "DATETIME_FORMAT"),
-                    link.failed_attempts,
-                )
-                for link in locked
-            ),
+            ((str(link), datetime_label(link.locked_at), link.failed_attempts) for link in locked),
         )
         return format_html(
             '<ul class="locked-links">{}</ul><a href="{}?patient__id__exact={}&amp;'
@@ -183,16 +181,16 @@ class PatientAdmin(SimpleHistoryAdmin):
             obj.pk,
         )
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def get_inlines(
+        self, request: HttpRequest, obj: Patient | None
+    ) -> list[type[InlineModelAdmin]]:
+        # Other apps' records of the patient (questionnaire responses, ...), see admin_kit.
+        return patient_inlines()
 
     @admin.action(description="Merge two records of the same person", permissions=["merge"])
-    def merge_patients(self, request: HttpRequest, queryset: QuerySet[Patient]):
+    def merge_patients(
+        self, request: HttpRequest, queryset: QuerySet[Patient]
+    ) -> TemplateResponse | None:
         patients = list(queryset.order_by("created_at"))
         if len(patients) != 2:
             self.message_user(
@@ -217,16 +215,12 @@ class PatientAdmin(SimpleHistoryAdmin):
                 messages.SUCCESS,
             )
             return None
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/clinic/patient/merge.html",
-            {
-                **self.admin_site.each_context(request),
-                "patients": patients,
-                "opts": self.model._meta,
-                "title": "Merge patient records",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
+            title="Merge patient records",
+            patients=patients,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
 
     def has_merge_permission(self, request: HttpRequest) -> bool:
@@ -276,26 +270,17 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not ClinicSettings.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_repr", "ip_address"]
     list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["actor", "object_repr", "object_id", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["user", "content_type"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(PrivateLink)
@@ -333,7 +318,7 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.action(description="Revoke selected links", permissions=["change"])

@@ -1,8 +1,9 @@
 """Private patient links: unguessable tokens, stored hashed, expiring, guarded by date of birth.
 
-Every purpose (questionnaire, manage sessions) goes through `link_gate`, so the checks live
-in one place: unknown token -> 404, expired/revoked/used -> 410, locked -> 403, and no health
-data before the patient has given the right date of birth in this browser session.
+Every patient view (questionnaire, manage sessions) is decorated with `@private_link`, so
+the checks live in one place: unknown token -> 404, expired/revoked/used -> 410, locked ->
+403, and no health data before the patient has given the right date of birth in this browser
+session. The view itself runs only with a verified link.
 
 Guessing budget: the link itself counts wrong dates of birth in the database, and the 10th
 wrong answer in total (`PRIVATE_LINK_MAX_TRIES`) locks it for good; staff re-issue it, which
@@ -19,7 +20,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -189,46 +193,55 @@ def _dob_count_wrong(request: HttpRequest) -> None:
     rate_limit_hit(scope="link-dob-address", ident=address_of(request))
 
 
-def _error(request: HttpRequest, template: str, status: int) -> HttpResponse:
-    return render(request, template, {}, status=status)
+class LinkRefused(Exception):
+    """The link can't show its page (yet); `response` is the page to show instead."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
-def _locked(request: HttpRequest) -> HttpResponse:
+def _locked(request: HttpRequest) -> LinkRefused:
     """The page for a link locked by wrong answers: it won't open again; call the clinic."""
-    return render(request, "clinic/link_locked.html", {"clinic": ClinicSettings.load()}, status=403)
+    context = {"clinic": ClinicSettings.load()}
+    return LinkRefused(render(request, "clinic/link_locked.html", context, status=403))
 
 
-def link_gate(
+def _error(request: HttpRequest, template: str, status: int) -> LinkRefused:
+    return LinkRefused(render(request, template, {}, status=status))
+
+
+def link_verified(
     request: HttpRequest, token: str, *, purpose: str, allow_used: bool = False
-) -> PrivateLink | HttpResponse:
-    """Return the verified link, or the response to show instead (DOB form or an error)."""
+) -> PrivateLink:
+    """Return the verified link, or raise LinkRefused with the DOB form or an error page."""
     link = link_find(token, purpose)
     if link is None:
-        return _error(request, "clinic/link_unknown.html", 404)
+        raise _error(request, "clinic/link_unknown.html", 404)
     now = timezone.now()
     if link.revoked_at is not None or link.is_expired(now):
-        return _error(request, "clinic/link_expired.html", 410)
+        raise _error(request, "clinic/link_expired.html", 410)
     if link.used_at is not None and not allow_used:
-        return _error(request, "clinic/link_used.html", 410)
+        raise _error(request, "clinic/link_used.html", 410)
     if _is_verified(request, link):
         return link
     if link.is_locked(now):
-        return _locked(request)
+        raise _locked(request)
 
     if request.method == "POST" and _dob_rate_limited(request):
-        return too_many_requests(request, scope="link-dob-address")
+        raise LinkRefused(too_many_requests(request, scope="link-dob-address"))
     form = DateOfBirthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if link_check_dob(link=link, date_of_birth=form.cleaned_data["date_of_birth"]):
             _mark_verified(request, link)
             access_log(request, link.patient, action="link-open", actor="patient link")
             # Redirect so the page behind the gate starts from a clean GET.
-            return redirect(request.path)
+            raise LinkRefused(redirect(request.path))
         _dob_count_wrong(request)
         if link.is_locked():
-            return _locked(request)
+            raise _locked(request)
         form.add_error("date_of_birth", _wrong_answer_message(link))
-    return render(request, "clinic/link_dob.html", {"form": form}, status=200)
+    raise LinkRefused(render(request, "clinic/link_dob.html", {"form": form}, status=200))
 
 
 def _wrong_answer_message(link: PrivateLink) -> str:
@@ -242,3 +255,29 @@ def _wrong_answer_message(link: PrivateLink) -> str:
         left,
     ) % {"count": left}
     return f"{message} {warning}"
+
+
+# A patient view behind a private link: (request, verified link, token=..., **url kwargs).
+LinkView = Callable[..., HttpResponse]
+
+
+def private_link(*, purpose: str, allow_used: bool = False) -> Callable[[LinkView], LinkView]:
+    """Decorate a patient view so it runs only with a verified link of `purpose`.
+
+    The view is called as `view(request, link, token=token, **kwargs)`. Until the link is
+    verified (and whenever the view raises LinkRefused) the patient gets the refusal's page:
+    the date-of-birth form, or 404 / 410, 403 for a locked link, 429 for a busy address.
+    """
+
+    def decorate(view: LinkView) -> LinkView:
+        @wraps(view)
+        def wrapped(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            try:
+                link = link_verified(request, token, purpose=purpose, allow_used=allow_used)
+                return view(request, link, token=token, **kwargs)
+            except LinkRefused as refused:
+                return refused.response
+
+        return wrapped
+
+    return decorate

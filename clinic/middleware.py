@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+
+from clinic.clock import clinic_tz
 
 
 class NoStoreMiddleware:
@@ -81,5 +82,5 @@ class ClinicTimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with timezone.override(ZoneInfo(settings.CLINIC_TIME_ZONE)):
+        with timezone.override(clinic_tz()):
             return self.get_response(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -43,7 +43,9 @@ class Language(models.TextChoices):
 
 
 class PatientQuerySet(models.QuerySet):
-    def same_person(self, *, given_name: str, family_name: str, date_of_birth) -> PatientQuerySet:
+    def same_person(
+        self, *, given_name: str, family_name: str, date_of_birth: date
+    ) -> PatientQuerySet:
         """Return patients with the same folded name and date of birth."""
         return self.filter(
             match_key=Patient.make_match_key(given_name, family_name),
@@ -324,7 +326,7 @@ class PrivateLink(models.Model):
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} link #{self.pk}"
 
-    def is_expired(self, now=None) -> bool:
+    def is_expired(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.expires_at
 
     def is_locked(self, now: datetime | None = None) -> bool:

@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from clinic.dashboard import dashboard_panel
 from clinic.models import SignInAlarm
-from clinic.sites import dashboard_panel
 
 logger = logging.getLogger(__name__)
 

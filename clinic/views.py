@@ -31,7 +31,9 @@ def bad_request_view(request: HttpRequest, exception: Exception | None = None) -
     return render(request, "errors/400.html", status=400)
 
 
-def permission_denied_view(request: HttpRequest, exception: Exception | None = None):
+def permission_denied_view(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
     return render(request, "errors/403.html", status=403)
 
 

@@ -13,7 +13,7 @@ from clinic.ratelimit import address_of, rate_limit_hit, too_many_requests
 from clinic.twofactor import staff_verified_required
 from intake.forms import ReferralForm
 from intake.models import Referral, ReferralDocument
-from intake.services import referral_submit
+from intake.referrals import referral_submit
 
 _DONE_KEY = "referral_done"
 

@@ -11,9 +11,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from clinic.clock import clinic_tz
 from clinic.models import ClinicSettings
 from scheduling.models import Session
-from scheduling.selectors import clinic_tz
 
 
 def session_ics(

@@ -12,12 +12,11 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.formats import date_format
 
+from clinic.clock import datetime_label
 from clinic.links import link_create, link_url
 from clinic.models import ClinicSettings, PrivateLink
 from scheduling.models import ReminderSent, Session, SessionStatus
-from scheduling.selectors import clinic_tz
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def _send(session: Session, clinic: ClinicSettings) -> None:
         "questionnaire_url": questionnaire_link(session),
     }
     with translation.override(patient.preferred_language):
-        context["when"] = date_format(session.start.astimezone(clinic_tz()), "DATETIME_FORMAT")
+        context["when"] = datetime_label(session.start, localized=True)
         subject = render_to_string("scheduling/email/reminder_subject.txt", context).strip()
         body = render_to_string("scheduling/email/reminder.txt", context)
     EmailMessage(subject, body, None, [patient.email]).send()
@@ -89,9 +88,7 @@ def booking_notice_send(*, session_ids: list[int]) -> None:
     context = {"clinic": clinic, "manage_url": link_url(PrivateLink.Purpose.MANAGE, token)}
     try:
         with translation.override(patient.preferred_language):
-            context["times"] = [
-                date_format(s.start.astimezone(clinic_tz()), "DATETIME_FORMAT") for s in sessions
-            ]
+            context["times"] = [datetime_label(s.start, localized=True) for s in sessions]
             subject = render_to_string("scheduling/email/booked_subject.txt", context).strip()
             body = render_to_string("scheduling/email/booked.txt", context)
         EmailMessage(subject, body, None, [patient.email]).send()

@@ -9,14 +9,13 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
+from clinic.clock import clinic_tz, day_bounds, local_dt
 from clinic.models import ClinicSettings
 from scheduling import availability as engine
 from scheduling.models import (
@@ -28,34 +27,6 @@ from scheduling.models import (
 # day (25 hours on a fall-back day). Overlap queries use it as a lower bound on `start`:
 # without one, `start < b AND end > a` makes the start index walk every earlier session.
 LONGEST_SESSION = timedelta(hours=25)
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local_dt(day: date, at: time, tz: tzinfo | None = None) -> datetime:
-    """Return the aware instant of a local wall-clock time on a date (fold=0 in a repeat)."""
-    return datetime.combine(day, at, tzinfo=tz or clinic_tz())
-
-
-def instant_after(start: datetime, minutes: int) -> datetime:
-    """Return the instant `minutes` of real time after `start`, in UTC.
-
-    Python adds a timedelta to a zoned datetime on the wall clock, so a clinic-local start
-    plus a chair time would be an hour off across a daylight-saving change; UTC has none.
-    """
-    return start.astimezone(UTC) + timedelta(minutes=minutes)
-
-
-def local_day(instant: datetime, tz: tzinfo | None = None) -> date:
-    return instant.astimezone(tz or clinic_tz()).date()
-
-
-def day_bounds(day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
-    """Return the instants of local midnight at the start and end of a date."""
-    tz = tz or clinic_tz()
-    return local_dt(day, time(0), tz), local_dt(day + timedelta(days=1), time(0), tz)
 
 
 def _dates(first: date, last: date) -> Iterable[date]:
@@ -172,6 +143,11 @@ def sessions_overlapping(
 ) -> QuerySet[Session]:
     """Narrow `sessions` to those overlapping [start, end), with an index-friendly bound."""
     return sessions.filter(start__lt=end, start__gt=start - LONGEST_SESSION, end__gt=start)
+
+
+def chairs_by_id() -> dict[int, Chair]:
+    """Return every chair by id (the engine gets the active ones), in the admin's order."""
+    return {c.pk: c for c in Chair.objects.all()}
 
 
 def engine_chairs(kind: str = "") -> list[engine.Chair]:

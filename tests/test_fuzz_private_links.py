@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic.forms import DateOfBirthForm
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from tests.factories import PatientFactory
 from tests.fuzz_strategies import (
@@ -41,8 +41,12 @@ DOB = "1980-03-27"
 def gate_view(request: HttpRequest, purpose: str, token: str) -> HttpResponse:
     if purpose not in PrivateLink.Purpose.values:
         return HttpResponse(status=404)
-    result = link_gate(request, token, purpose=purpose)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+
+    @private_link(purpose=purpose)
+    def behind(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+        return HttpResponse("behind the gate")
+
+    return behind(request, token=token)
 
 
 urlpatterns = [

@@ -74,7 +74,7 @@ def test_it_emails_the_submitter_the_reference_only_and_notifies_intake(client, 
 
 
 def test_a_failing_mail_server_still_saves_the_referral_and_confirms(client, post, caplog):
-    with mock.patch("intake.services.send_mail", side_effect=OSError("SMTP down")):
+    with mock.patch("intake.referrals.send_mail", side_effect=OSError("SMTP down")):
         response = post(referral_form_data())
     assert response.status_code == 302
     assert Referral.objects.count() == 1

@@ -20,7 +20,7 @@ from django.urls import include, path
 from django.utils import timezone
 from pytest_django import Settings
 
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from intake.models import ReferralDocument
 from tests.factories import PatientFactory, ReferralFactory
@@ -41,9 +41,9 @@ def suspicious_view(request: HttpRequest) -> HttpResponse:
     raise SuspiciousOperation(SECRET_MARKER)
 
 
-def gate_view(request: HttpRequest, token: str) -> HttpResponse:
-    result = link_gate(request, token, purpose=PrivateLink.Purpose.QUESTIONNAIRE)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+@private_link(purpose=PrivateLink.Purpose.QUESTIONNAIRE)
+def gate_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    return HttpResponse("behind the gate")
 
 
 # This module is also the URLconf of its tests: the real site plus views that fail on purpose.

@@ -12,16 +12,16 @@ from django.test import Client
 from django.urls import include, path
 from pytest_django import Settings
 
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from clinic.ratelimit import rate_limit_hit
 from intake.models import Referral
 from tests.factories import PatientFactory, referral_form_data
 
 
-def gate_view(request: HttpRequest, token: str) -> HttpResponse:
-    result = link_gate(request, token, purpose=PrivateLink.Purpose.QUESTIONNAIRE)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+@private_link(purpose=PrivateLink.Purpose.QUESTIONNAIRE)
+def gate_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    return HttpResponse("behind the gate")
 
 
 urlpatterns = [path("test-gate/<str:token>/", gate_view), path("", include("clinic.urls"))]

@@ -1,0 +1,224 @@
+"""The read side of booking: dose windows, free times and course plans, via the pure engine.
+
+Nothing here writes or locks. `scheduling.booking` re-checks whatever a person picks from
+these options under its day locks before it writes; it also calls `next_free` after a
+refusal, once the locks are released, to offer the next free times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from clinic.clock import clinic_tz, local_day
+from scheduling import availability as engine
+from scheduling import selectors, series
+from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
+
+# Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
+COURSE_BOOK_DOSES = 4
+# Days searched first for the next free times; the rest of the window only if they have none.
+NEXT_FREE_FIRST_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One dose to book at a start time in a chair (what staff or a patient picked)."""
+
+    dose: PlannedDose
+    chair: Chair
+    start: datetime
+
+
+def near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
+    """Return the course's active sessions for this dose and the doses either side."""
+    return list(
+        Session.objects.active()
+        .filter(
+            course_id=dose.course_id, dose__sequence__range=(dose.sequence - 1, dose.sequence + 1)
+        )
+        .exclude(pk=exclude)
+        .select_related("dose")
+        .order_by()  # the default ordering would join the chairs only to sort by them
+    )
+
+
+def window_bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, date]:
+    """Return the dose's window narrowed by the minimum gaps to the `near` sessions."""
+    earliest, latest = dose.earliest, dose.latest
+    for other in near:
+        other_day = local_day(other.start)
+        if other.dose.sequence < dose.sequence:
+            earliest = max(earliest, other_day + timedelta(days=dose.min_gap_days))
+        elif other.dose.sequence > dose.sequence:
+            latest = min(latest, other_day - timedelta(days=other.dose.min_gap_days))
+    return earliest, latest
+
+
+def dose_bounds(dose: PlannedDose, *, exclude: int | None = None) -> tuple[date, date]:
+    """Return the local dates a dose may be given: its window, narrowed by minimum gaps."""
+    return window_bounds(dose, near_sessions(dose, exclude))
+
+
+def slot_request(dose: PlannedDose, first: date, last: date, kind: str = "") -> engine.SlotRequest:
+    """Return the engine's request for one dose between two local dates."""
+    kinds = kind or dose.course.chair_kind
+    return engine.SlotRequest(
+        minutes=dose.minutes,
+        earliest=first,
+        latest=last,
+        chair_kinds=frozenset({kinds}) if kinds else frozenset(),
+        part_of_day=dose.course.part_of_day,
+    )
+
+
+def dose_options(
+    *,
+    dose: PlannedDose,
+    now: datetime | None = None,
+    exclude: int | None = None,
+    limit: int = 5,
+    ranking: str = "level",
+) -> list[engine.Option]:
+    """Return the engine's best options for one dose inside its window (from tomorrow)."""
+    now = now or timezone.now()
+    first, last = dose_bounds(dose, exclude=exclude)
+    first = max(first, local_day(now) + timedelta(days=1))
+    if first > last:
+        return []
+    return engine.find_options(
+        days=selectors.clinic_days(first, last),
+        chairs=selectors.engine_chairs(),
+        booked=selectors.engine_booked(first, last, exclude=exclude),
+        request=slot_request(dose, first, last),
+        tz=clinic_tz(),
+        limit=limit,
+        ranking=ranking,
+    )
+
+
+def course_doses_to_book(course: TreatmentCourse) -> list[PlannedDose]:
+    """Return the course's next unbooked doses to plan together, keeping blocks whole."""
+    booked = set(Session.objects.active().filter(course=course).values_list("dose_id", flat=True))
+    unbooked = [d for d in course.doses.select_related("step", "course") if d.pk not in booked]
+    wanted = unbooked[:COURSE_BOOK_DOSES]
+    while (
+        len(wanted) < len(unbooked)
+        and wanted[-1].block is not None
+        and (unbooked[len(wanted)].block == wanted[-1].block)
+    ):
+        wanted.append(unbooked[len(wanted)])
+    return wanted
+
+
+def course_plans(
+    *, doses: Sequence[PlannedDose], now: datetime | None = None, limit: int = 3
+) -> list[list[Choice]]:
+    """Return up to `limit` plans for unbooked doses of one course (in sequence order).
+
+    Consecutive-day doses sharing a block number go to the engine as one block request.
+    Each plan is a list of Choices, one per dose, ready for `course_book`.
+    """
+    now = now or timezone.now()
+    doses = sorted(doses, key=lambda d: d.sequence)
+    if not doses:
+        return []
+    first_dose = doses[0]
+    first, last = dose_bounds(first_dose)
+    first = max(first, local_day(now) + timedelta(days=1))
+    if first > last:
+        return []
+    requests: list[series.DoseRequest] = []
+    index = 0
+    while index < len(doses):
+        dose = doses[index]
+        run = 1
+        while (
+            dose.block is not None
+            and index + run < len(doses)
+            and doses[index + run].block == dose.block
+        ):
+            run += 1
+        requests.append(
+            series.DoseRequest(
+                minutes=dose.minutes,
+                offset_days=dose.offset_days - first_dose.offset_days,
+                window_before=(dose.target - dose.earliest).days if index else 0,
+                window_after=(dose.latest - dose.target).days if index else 0,
+                min_gap_days=dose.min_gap_days if index else 0,
+                block_days=run,
+            )
+        )
+        index += run
+    horizon = last + timedelta(
+        days=doses[-1].offset_days
+        - first_dose.offset_days
+        + (doses[-1].latest - doses[-1].target).days
+        + 1
+    )
+    course = first_dose.course
+    chairs = {c.pk: c for c in Chair.objects.filter(is_active=True)}
+    plans = series.plan_series(
+        days=selectors.clinic_days(first, horizon),
+        chairs=selectors.engine_chairs(),
+        booked=selectors.engine_booked(first, horizon),
+        doses=requests,
+        first_earliest=first,
+        first_latest=last,
+        tz=clinic_tz(),
+        chair_kinds=frozenset({course.chair_kind}) if course.chair_kind else frozenset(),
+        part_of_day=course.part_of_day,
+        limit=limit,
+    )
+    return [
+        [
+            Choice(dose, chairs[o.chair_id], o.start)
+            for dose, o in zip(doses, plan.options, strict=True)
+        ]
+        for plan in plans
+    ]
+
+
+def plan_day_loads(plans: Sequence[Sequence[Choice]]) -> dict[date, int]:
+    """Return each planned day's peak number of sessions at once, as booked now."""
+    days = sorted({local_day(c.start) for plan in plans for c in plan})
+    if not days:
+        return {}
+    booked = selectors.engine_booked(days[0], days[-1])
+    return {day: selectors.day_load(day, booked) for day in days}
+
+
+def next_free(
+    dose: PlannedDose,
+    start: datetime,
+    now: datetime,
+    exclude: int | None,
+    *,
+    near: Sequence[Session],
+    chairs: list[engine.Chair],
+    count: int = 3,
+) -> list[engine.Option]:
+    """Return the first `count` free times from `start` on, inside the dose's window."""
+    first, last = window_bounds(dose, near)
+    first = max(first, local_day(now) + timedelta(days=1), local_day(start))
+    soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
+    found: list[engine.Option] = []
+    for lo, hi in ((first, soon), (soon + timedelta(days=1), last)):
+        if lo > hi:
+            continue
+        options = engine.find_options(
+            days=selectors.clinic_days(lo, hi),
+            chairs=chairs,
+            booked=selectors.engine_booked(lo, hi, exclude=exclude),
+            request=slot_request(dose, lo, hi),
+            tz=clinic_tz(),
+            limit=count + 50,
+            ranking="first_fit",
+        )
+        found += [o for o in options if o.start >= start]
+        if len(found) >= count:
+            break
+    return found[:count]
