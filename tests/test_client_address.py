@@ -13,10 +13,7 @@ from pathlib import Path
 import pytest
 from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
-from django.contrib.auth.models import User
-from django.http import HttpRequest
-from django.test import Client, RequestFactory
-from pytest_django import Settings
+from django.test import RequestFactory
 
 from clinic.audit import access_log
 from clinic.client import client_ip
@@ -39,7 +36,7 @@ WRONG = {"date_of_birth": "1990-01-01"}
 RIGHT = {"date_of_birth": "1980-03-27"}
 
 
-def request_from(remote: str, forwarded: str | None = None) -> HttpRequest:
+def request_from(remote: str, forwarded: str | None = None):
     meta = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -56,21 +53,19 @@ def through(client_sent: str, *hops: str) -> str:
 
 
 @pytest.mark.parametrize("spoof", SPOOFS)
-def test_with_no_proxy_configured_the_header_is_ignored(settings: Settings, spoof: str) -> None:
+def test_with_no_proxy_configured_the_header_is_ignored(settings, spoof):
     settings.TRUSTED_PROXY_COUNT = 0
     settings.TRUSTED_PROXIES = []
     assert client_ip(request_from("203.0.113.9", spoof)) == "203.0.113.9"
 
 
-def test_a_peer_that_is_not_an_address_gives_none() -> None:
+def test_a_peer_that_is_not_an_address_gives_none():
     assert client_ip(request_from("unix:/run/gunicorn.sock")) is None
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="")) is None
 
 
 @pytest.mark.django_db
-def test_with_no_proxy_a_spoofed_header_does_not_escape_the_address_limit(
-    client: Client, settings: Settings
-) -> None:
+def test_with_no_proxy_a_spoofed_header_does_not_escape_the_address_limit(client, settings):
     settings.RATE_LIMITS = {"link-dob-address": (3, 900)}
     statuses = []
     for n in range(5):
@@ -86,32 +81,26 @@ def test_with_no_proxy_a_spoofed_header_does_not_escape_the_address_limit(
 
 
 @pytest.mark.parametrize("spoof", SPOOFS)
-def test_behind_one_proxy_the_address_is_the_one_the_proxy_saw(
-    settings: Settings, spoof: str
-) -> None:
+def test_behind_one_proxy_the_address_is_the_one_the_proxy_saw(settings, spoof):
     settings.TRUSTED_PROXY_COUNT = 1
     request = request_from("10.0.0.2", through(spoof, "198.51.100.23"))
     assert client_ip(request) == "198.51.100.23"
 
 
-def test_behind_one_proxy_a_request_without_the_header_is_the_peer(
-    settings: Settings,
-) -> None:
+def test_behind_one_proxy_a_request_without_the_header_is_the_peer(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request_from("10.0.0.2")) == "10.0.0.2"
     assert client_ip(request_from("10.0.0.2", "")) == "10.0.0.2"
     assert client_ip(request_from("10.0.0.2", "not-an-address")) == "10.0.0.2"
 
 
-def test_ipv6_clients_and_proxies_are_read(settings: Settings) -> None:
+def test_ipv6_clients_and_proxies_are_read(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request_from("fd00::2", "2001:db8::7")) == "2001:db8::7"
 
 
 @pytest.mark.django_db
-def test_behind_one_proxy_two_patients_have_separate_budgets(
-    client: Client, settings: Settings
-) -> None:
+def test_behind_one_proxy_two_patients_have_separate_budgets(client, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.RATE_LIMITS = {"link-dob-address": (3, 900)}
     proxy = "10.0.0.2"
@@ -136,9 +125,7 @@ def test_behind_one_proxy_two_patients_have_separate_budgets(
 
 
 @pytest.mark.parametrize("spoof", SPOOFS)
-def test_with_two_trusted_proxies_a_spoofed_header_does_not_change_the_address(
-    settings: Settings, spoof: str
-) -> None:
+def test_with_two_trusted_proxies_a_spoofed_header_does_not_change_the_address(settings, spoof):
     settings.TRUSTED_PROXY_COUNT = 2
     # The outer proxy saw 198.51.100.23; nginx (10.0.0.2) saw the outer proxy (192.0.2.10).
     request = request_from("10.0.0.2", through(spoof, "198.51.100.23", "192.0.2.10"))
@@ -148,8 +135,8 @@ def test_with_two_trusted_proxies_a_spoofed_header_does_not_change_the_address(
 @pytest.mark.django_db
 @pytest.mark.parametrize("spoof", SPOOFS[:4])
 def test_with_two_trusted_proxies_every_consumer_sees_the_same_address(
-    client: Client, settings: Settings, spoof: str, nurse: User
-) -> None:
+    client, settings, spoof, nurse
+):
     settings.TRUSTED_PROXY_COUNT = 2
     meta = {
         "REMOTE_ADDR": "10.0.0.2",
@@ -167,9 +154,7 @@ def test_with_two_trusted_proxies_every_consumer_sees_the_same_address(
     assert AccessAttempt.objects.get().ip_address == "198.51.100.23"
 
 
-def test_with_two_trusted_proxies_a_short_chain_falls_back_to_the_peer(
-    settings: Settings,
-) -> None:
+def test_with_two_trusted_proxies_a_short_chain_falls_back_to_the_peer(settings):
     settings.TRUSTED_PROXY_COUNT = 2
     assert client_ip(request_from("10.0.0.2", "198.51.100.23")) == "10.0.0.2"
 
@@ -177,9 +162,7 @@ def test_with_two_trusted_proxies_a_short_chain_falls_back_to_the_peer(
 # --- Trusted networks -----------------------------------------------------------------------
 
 
-def test_trusted_networks_take_the_address_only_through_the_proxies(
-    settings: Settings,
-) -> None:
+def test_trusted_networks_take_the_address_only_through_the_proxies(settings):
     settings.TRUSTED_PROXY_COUNT = 0
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert client_ip(request_from("10.0.0.2", "6.6.6.6, 198.51.100.23")) == "198.51.100.23"
@@ -187,7 +170,7 @@ def test_trusted_networks_take_the_address_only_through_the_proxies(
     assert client_ip(request_from("203.0.113.5", "198.51.100.23")) == "203.0.113.5"
 
 
-def test_one_trusted_network_covers_every_counted_proxy(settings: Settings) -> None:
+def test_one_trusted_network_covers_every_counted_proxy(settings):
     settings.TRUSTED_PROXY_COUNT = 2
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     chain = "6.6.6.6, 198.51.100.23, 10.1.0.4"
@@ -196,7 +179,7 @@ def test_one_trusted_network_covers_every_counted_proxy(settings: Settings) -> N
     assert client_ip(request_from("10.0.0.2", "198.51.100.23, 192.0.2.10")) == "10.0.0.2"
 
 
-def test_one_network_per_proxy_outermost_first(settings: Settings) -> None:
+def test_one_network_per_proxy_outermost_first(settings):
     settings.TRUSTED_PROXY_COUNT = 0
     settings.TRUSTED_PROXIES = ["192.0.2.0/24", "10.0.0.0/8"]
     chain = "6.6.6.6, 198.51.100.23, 192.0.2.10"
@@ -204,7 +187,7 @@ def test_one_network_per_proxy_outermost_first(settings: Settings) -> None:
     assert client_ip(request_from("192.0.2.10", "198.51.100.23, 10.0.0.2")) == "192.0.2.10"
 
 
-def test_a_unix_socket_peer_counts_as_a_local_proxy(settings: Settings) -> None:
+def test_a_unix_socket_peer_counts_as_a_local_proxy(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     assert client_ip(request_from("", "6.6.6.6, 198.51.100.23")) == "198.51.100.23"
@@ -226,9 +209,7 @@ def test_a_unix_socket_peer_counts_as_a_local_proxy(settings: Settings) -> None:
         ),
     ],
 )
-def test_misconfigured_proxies_stop_the_app_from_starting(
-    env: dict[str, str], message: str
-) -> None:
+def test_misconfigured_proxies_stop_the_app_from_starting(env, message):
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=Path(__file__).resolve().parent.parent,

@@ -17,7 +17,6 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -131,7 +130,7 @@ def _check(body: bytes, name: str = "upload.bin") -> tuple[str, str] | None:
 
 @settings(max_examples=fuzz_examples(2.0))
 @given(body=st.one_of(magic_prefixed, mutated_real()))
-def test_any_bytes_behind_a_valid_magic_prefix_are_accepted_or_refused_cleanly(body: bytes) -> None:
+def test_any_bytes_behind_a_valid_magic_prefix_are_accepted_or_refused_cleanly(body):
     accepted = _check(body)
     event("accepted" if accepted else "refused")
     if accepted is not None:
@@ -141,9 +140,7 @@ def test_any_bytes_behind_a_valid_magic_prefix_are_accepted_or_refused_cleanly(b
 
 @settings(max_examples=fuzz_examples(1.0))
 @given(sample=random_pdf())
-def test_a_pdf_with_a_reachable_script_or_launch_action_is_never_accepted(
-    sample: tuple[bytes, bool],
-) -> None:
+def test_a_pdf_with_a_reachable_script_or_launch_action_is_never_accepted(sample):
     body, active = sample
     accepted = _check(body, "random.pdf")
     event(f"active={active} accepted={accepted is not None}")
@@ -151,7 +148,7 @@ def test_a_pdf_with_a_reachable_script_or_launch_action_is_never_accepted(
         assert accepted is None
 
 
-def test_the_fuzz_inputs_include_accepted_and_refused_documents() -> None:
+def test_the_fuzz_inputs_include_accepted_and_refused_documents():
     assert _check(PDF_BYTES) is not None
     assert _check(documents.pdf(b"<< /Type /Font >>", catalog_extra=b"/Outlines 4 0 R"))
     assert _check(documents.PDF_OPEN_ACTION_JS) is None
@@ -187,8 +184,8 @@ def _stored_files() -> set[Path]:
     )
 )
 def test_fuzzed_uploads_through_the_referral_form_never_fail_and_refusals_leave_nothing(
-    client: Client, uploads: list[tuple[str, bytes, str]]
-) -> None:
+    client, uploads
+):
     cache.clear()
     post = referral_form_data(submission_key=str(uuid.uuid4()))
     for field, body, name in uploads:

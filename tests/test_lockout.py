@@ -10,10 +10,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import User
-from django.test import Client
 from django.utils import timezone
-from pytest_django import Settings
 
 PASSWORD = "correct-horse-battery"
 LOGIN = "/admin/login/"
@@ -55,9 +52,7 @@ def test_five_wrong_passwords_lock_the_account_even_with_the_right_password(clie
 
 
 @pytest.mark.django_db
-def test_five_wrong_passwords_from_one_address_leave_the_account_open_from_another(
-    client: Client, nurse: User
-) -> None:
+def test_five_wrong_passwords_from_one_address_leave_the_account_open_from_another(client, nurse):
     fail_five_times(client, "nurse", ip="203.0.113.7")
     assert post_login(client, "nurse", PASSWORD, ip="203.0.113.7").status_code == 429
     response = client.__class__().post(
@@ -70,17 +65,13 @@ def test_five_wrong_passwords_from_one_address_leave_the_account_open_from_anoth
 
 
 @pytest.mark.django_db
-def test_a_locked_address_can_still_sign_in_to_other_accounts(
-    client: Client, nurse: User, clinician: User
-) -> None:
+def test_a_locked_address_can_still_sign_in_to_other_accounts(client, nurse, clinician):
     fail_five_times(client, "nurse", ip="203.0.113.7")
     assert post_login(client, "clinician", PASSWORD, ip="203.0.113.7").status_code == 302
 
 
 @pytest.mark.django_db
-def test_behind_a_proxy_the_lock_is_on_the_real_address_not_the_proxy(
-    client: Client, nurse: User, settings: Settings
-) -> None:
+def test_behind_a_proxy_the_lock_is_on_the_real_address_not_the_proxy(client, nurse, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.2"
     for _ in range(5):
@@ -101,7 +92,7 @@ def test_behind_a_proxy_the_lock_is_on_the_real_address_not_the_proxy(
 
 
 @pytest.mark.django_db
-def test_the_lockout_answer_says_when_to_come_back(client: Client, nurse: User) -> None:
+def test_the_lockout_answer_says_when_to_come_back(client, nurse):
     fail_five_times(client, "nurse")
     response = post_login(client, "nurse", PASSWORD)
     assert response.status_code == 429

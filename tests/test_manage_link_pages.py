@@ -49,7 +49,7 @@ def test_nothing_is_shown_before_the_date_of_birth(client):
     assert "09:00" not in response.content.decode()
 
 
-def test_a_wrong_date_of_birth_ten_times_locks_the_link(client: Client) -> None:
+def test_a_wrong_date_of_birth_ten_times_locks_the_link(client):
     url = _link(_session())
     for _ in range(9):
         assert client.post(url, {"date_of_birth": "1999-01-01"}).status_code == 200

@@ -10,13 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client
-from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
-from clinic.models import ClinicSettings, Patient, PrivateLink
+from clinic.models import ClinicSettings, PrivateLink
 from intake.models import QuestionnaireRequest
 from tests.factories import PatientFactory, sent_check
 
@@ -27,14 +24,12 @@ WRONG = {"date_of_birth": "1990-01-01"}
 SHARED_WIFI = "198.51.100.77"
 
 
-def questionnaire_url(patient: Patient | None = None) -> tuple[QuestionnaireRequest, str]:
+def questionnaire_url(patient=None) -> tuple[QuestionnaireRequest, str]:
     qreq, url = sent_check(patient=patient, codes=("phq9",))
     return qreq, url.split("chairside.test", 1)[1]
 
 
-def test_the_tenth_wrong_answer_locks_the_link_for_good_across_cache_flushes(
-    client: Client,
-) -> None:
+def test_the_tenth_wrong_answer_locks_the_link_for_good_across_cache_flushes(client):
     qreq, url = questionnaire_url()
     for _ in range(9):
         cache.clear()  # the budget is not in the cache
@@ -53,21 +48,21 @@ def test_the_tenth_wrong_answer_locks_the_link_for_good_across_cache_flushes(
     assert "Patient Health Questionnaire" not in patient.get(url).content.decode()
 
 
-def test_nine_wrong_answers_leave_the_link_open_to_the_right_one(client: Client) -> None:
+def test_nine_wrong_answers_leave_the_link_open_to_the_right_one(client):
     _qreq, url = questionnaire_url()
     for _ in range(9):
         assert client.post(url, WRONG).status_code == 200
     assert client.post(url, RIGHT).status_code == 302
 
 
-def test_wrong_answers_from_many_addresses_add_up_on_the_link(client: Client) -> None:
+def test_wrong_answers_from_many_addresses_add_up_on_the_link(client):
     _qreq, url = questionnaire_url()
     for n in range(10):
         client.post(url, WRONG, REMOTE_ADDR=f"203.0.113.{n}")
     assert client.post(url, RIGHT, REMOTE_ADDR="192.0.2.1").status_code == 403
 
 
-def test_a_right_answer_does_not_refill_the_budget(client: Client) -> None:
+def test_a_right_answer_does_not_refill_the_budget(client):
     _qreq, url = questionnaire_url()
     for _ in range(5):
         client.post(url, WRONG)
@@ -78,7 +73,7 @@ def test_a_right_answer_does_not_refill_the_budget(client: Client) -> None:
     assert stranger.post(url, WRONG).status_code == 403
 
 
-def test_the_patient_is_told_when_few_tries_are_left(client: Client) -> None:
+def test_the_patient_is_told_when_few_tries_are_left(client):
     _qreq, url = questionnaire_url()
     for _ in range(6):
         html = client.post(url, WRONG).content.decode()
@@ -90,7 +85,7 @@ def test_the_patient_is_told_when_few_tries_are_left(client: Client) -> None:
     assert "After 1 more wrong answer this link will be locked." in html
 
 
-def test_the_locked_page_gives_the_clinic_phone_number(client: Client) -> None:
+def test_the_locked_page_gives_the_clinic_phone_number(client):
     clinic = ClinicSettings.load()
     clinic.phone = "(555) 010-4242"
     clinic.save()
@@ -101,9 +96,7 @@ def test_the_locked_page_gives_the_clinic_phone_number(client: Client) -> None:
     assert "Please call the clinic at (555) 010-4242" in response.content.decode()
 
 
-def test_a_right_answer_from_a_shared_address_still_works_after_another_link_locked(
-    client: Client,
-) -> None:
+def test_a_right_answer_from_a_shared_address_still_works_after_another_link_locked(client):
     _qreq, attacked = questionnaire_url()
     for _ in range(10):
         client.post(attacked, WRONG, REMOTE_ADDR=SHARED_WIFI)
@@ -115,7 +108,7 @@ def test_a_right_answer_from_a_shared_address_still_works_after_another_link_loc
     assert "Start" in patient.get(own).content.decode()
 
 
-def test_the_address_brake_answers_429_with_retry_after(client: Client, settings: Settings) -> None:
+def test_the_address_brake_answers_429_with_retry_after(client, settings):
     settings.RATE_LIMITS = {"link-dob-address": (12, 900)}
     urls = [questionnaire_url()[1] for _ in range(2)]
     for url in urls:
@@ -128,7 +121,7 @@ def test_the_address_brake_answers_429_with_retry_after(client: Client, settings
     assert PrivateLink.objects.filter(failed_attempts=6).count() == 2
 
 
-def test_staff_see_the_locked_link_on_the_patients_page(client: Client, coordinator: User) -> None:
+def test_staff_see_the_locked_link_on_the_patients_page(client, coordinator):
     patient = PatientFactory()
     qreq, url = questionnaire_url(patient)
     for _ in range(10):
@@ -146,7 +139,7 @@ def test_staff_see_the_locked_link_on_the_patients_page(client: Client, coordina
     assert f"Questionnaire link #{qreq.link_id}" in listing.content.decode()
 
 
-def test_an_unlocked_patient_page_says_none(client: Client, coordinator: User) -> None:
+def test_an_unlocked_patient_page_says_none(client, coordinator):
     patient = PatientFactory()
     questionnaire_url(patient)
     client.force_login(coordinator)
@@ -156,10 +149,8 @@ def test_an_unlocked_patient_page_says_none(client: Client, coordinator: User) -
 
 
 def test_staff_reissue_a_locked_link_and_the_patient_gets_a_new_one_that_works(
-    client: Client,
-    coordinator: User,
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-) -> None:
+    client, coordinator, django_capture_on_commit_callbacks
+):
     patient = PatientFactory(email="pat@example.test")
     qreq, url = questionnaire_url(patient)
     for _ in range(10):
@@ -190,8 +181,8 @@ def test_staff_reissue_a_locked_link_and_the_patient_gets_a_new_one_that_works(
 
 
 def test_a_nurse_cannot_reissue_and_a_patient_without_email_is_explained(
-    client: Client, nurse: User, coordinator: User
-) -> None:
+    client, nurse, coordinator
+):
     patient = PatientFactory(email="")
     qreq, _url = questionnaire_url(patient)
     client.force_login(nurse)
@@ -209,7 +200,7 @@ def test_a_nurse_cannot_reissue_and_a_patient_without_email_is_explained(
     assert PrivateLink.objects.get(pk=qreq.link_id).revoked_at is None
 
 
-def test_a_spanish_speaking_patient_sees_the_locked_page_in_spanish() -> None:
+def test_a_spanish_speaking_patient_sees_the_locked_page_in_spanish():
     from tests.test_i18n_untranslated import english_left_in, spanish_client, visible_text
 
     _qreq, url = questionnaire_url()
@@ -224,10 +215,8 @@ def test_a_spanish_speaking_patient_sees_the_locked_page_in_spanish() -> None:
 
 
 def test_the_reissued_link_email_is_in_the_patients_language(
-    client: Client,
-    coordinator: User,
-    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
-) -> None:
+    client, coordinator, django_capture_on_commit_callbacks
+):
     patient = PatientFactory(email="paciente@example.test", preferred_language="es")
     qreq, _url = questionnaire_url(patient)
     client.force_login(coordinator)

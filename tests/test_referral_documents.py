@@ -9,10 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from pytest_django import Settings
 
 from clinic.models import AccessLog
 from intake.models import Referral, ReferralDocument
@@ -28,14 +25,12 @@ def _submit(client, **files):
     return client.post("/refer/", {**referral_form_data(), **files})
 
 
-def _stored_files(settings: Settings) -> list[Path]:
+def _stored_files(settings) -> list[Path]:
     root = Path(settings.PRIVATE_MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def assert_refused(
-    client: Client, settings: Settings, field: str, upload: SimpleUploadedFile, message: str
-) -> None:
+def assert_refused(client, settings, field: str, upload, message: str) -> None:
     """The form comes back with `message` next to the field; no row and no file is left."""
     response = _submit(client, **{field: upload})
     assert response.status_code == 200
@@ -49,29 +44,23 @@ def assert_refused(
     assert _stored_files(settings) == []
 
 
-def test_a_png_decompression_bomb_is_refused_before_decoding(
-    client: Client, settings: Settings
-) -> None:
+def test_a_png_decompression_bomb_is_refused_before_decoding(client, settings):
     bomb = SimpleUploadedFile("card.png", documents.png_bomb(30_000, 30_000), "image/png")
     assert bomb.size < 1_000_000
     assert_refused(client, settings, "documents_insurance", bomb, "has too many pixels")
 
 
-def test_an_image_over_the_clinic_pixel_limit_but_under_pillows_is_refused(
-    client: Client, settings: Settings
-) -> None:
+def test_an_image_over_the_clinic_pixel_limit_but_under_pillows_is_refused(client, settings):
     big = SimpleUploadedFile("scan.png", documents.png_bomb(8_000, 8_000), "image/png")
     assert_refused(client, settings, "documents_labs", big, "more than 50 million")
 
 
-def test_a_pdf_header_followed_by_html_and_script_is_refused(
-    client: Client, settings: Settings
-) -> None:
+def test_a_pdf_header_followed_by_html_and_script_is_refused(client, settings):
     fake = SimpleUploadedFile("order.pdf", documents.PDF_NOT_A_PDF, "application/pdf")
     assert_refused(client, settings, "documents_order", fake, "could not be read as a PDF")
 
 
-def test_a_pdf_without_pages_is_refused(client: Client, settings: Settings) -> None:
+def test_a_pdf_without_pages_is_refused(client, settings):
     empty = SimpleUploadedFile("order.pdf", documents.PDF_NO_PAGES, "application/pdf")
     assert_refused(client, settings, "documents_order", empty, "could not be read as a PDF")
 
@@ -86,33 +75,29 @@ def test_a_pdf_without_pages_is_refused(client: Client, settings: Settings) -> N
     ],
     ids=["open-action-js", "names-tree-js", "launch-action", "escaped-js-name"],
 )
-def test_a_pdf_with_javascript_or_a_launch_action_is_refused(
-    client: Client, settings: Settings, body: bytes
-) -> None:
+def test_a_pdf_with_javascript_or_a_launch_action_is_refused(client, settings, body):
     active = SimpleUploadedFile("notes.pdf", body, "application/pdf")
     assert_refused(client, settings, "documents_notes", active, "contains scripts or actions")
 
 
-def test_an_encrypted_pdf_is_refused(client: Client, settings: Settings) -> None:
+def test_an_encrypted_pdf_is_refused(client, settings):
     locked = SimpleUploadedFile("labs.pdf", documents.encrypted_pdf(), "application/pdf")
     assert_refused(client, settings, "documents_labs", locked, "protected by a password")
 
 
-def test_a_truncated_jpeg_is_refused(client: Client, settings: Settings) -> None:
+def test_a_truncated_jpeg_is_refused(client, settings):
     cut = SimpleUploadedFile("card.jpg", JPEG_BYTES[: len(JPEG_BYTES) // 2], "image/jpeg")
     assert_refused(client, settings, "documents_insurance", cut, "could not be read as an image")
 
 
-def test_a_png_with_a_broken_checksum_is_refused(client: Client, settings: Settings) -> None:
+def test_a_png_with_a_broken_checksum_is_refused(client, settings):
     broken = bytearray(PNG_BYTES)
     broken[29] ^= 0xFF  # inside the IHDR checksum
     upload = SimpleUploadedFile("card.png", bytes(broken), "image/png")
     assert_refused(client, settings, "documents_insurance", upload, "could not be read")
 
 
-def test_a_refused_file_leaves_the_good_ones_unsaved_and_the_form_filled_in(
-    client: Client, settings: Settings
-) -> None:
+def test_a_refused_file_leaves_the_good_ones_unsaved_and_the_form_filled_in(client, settings):
     response = _submit(
         client,
         documents_order=SimpleUploadedFile("order.pdf", PDF_BYTES, "application/pdf"),
@@ -133,9 +118,7 @@ def test_a_refused_file_leaves_the_good_ones_unsaved_and_the_form_filled_in(
         ("card.png", PNG_BYTES, "image/png"),
     ],
 )
-def test_a_real_small_pdf_jpeg_and_png_are_accepted(
-    client: Client, settings: Settings, name: str, body: bytes, content_type: str
-) -> None:
+def test_a_real_small_pdf_jpeg_and_png_are_accepted(client, settings, name, body, content_type):
     response = _submit(client, documents_order=SimpleUploadedFile(name, body, content_type))
     assert response.status_code == 302
     document = ReferralDocument.objects.get()
@@ -226,9 +209,7 @@ def test_a_nurse_downloads_the_document_and_the_access_is_recorded(client, nurse
 
 
 @pytest.mark.parametrize("query", ["", "?inline=1", "?inline=true&download=0"])
-def test_documents_are_never_rendered_inline_to_staff(
-    client: Client, nurse: User, document: ReferralDocument, query: str
-) -> None:
+def test_documents_are_never_rendered_inline_to_staff(client, nurse, document, query):
     client.force_login(nurse)
     response = client.get(f"/staff/documents/{document.pk}/{query}")
     assert response.status_code == 200
@@ -236,7 +217,7 @@ def test_documents_are_never_rendered_inline_to_staff(
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_upload_refusals_are_explained_in_spanish(settings: Settings) -> None:
+def test_upload_refusals_are_explained_in_spanish(settings):
     from tests.test_i18n_untranslated import english_left_in, spanish_client, visible_text
 
     response = spanish_client().post(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -27,12 +25,12 @@ DOB = "1980-03-27"
 PUBLIC_ROUTES = {"", "healthz", "i18n/setlang/", "refer/", "refer/thanks/"}
 
 
-def storable_by_a_shared_cache(response: HttpResponse) -> bool:
+def storable_by_a_shared_cache(response) -> bool:
     control = {part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")}
     return not control & {"no-store", "private"}
 
 
-def assert_not_stored(response: HttpResponse) -> None:
+def assert_not_stored(response) -> None:
     assert not storable_by_a_shared_cache(response), response.get("Cache-Control")
     assert "no-store" in response["Cache-Control"]
 
@@ -47,7 +45,7 @@ def _routes(patterns: list, prefix: str = "") -> list[str]:
     return found
 
 
-def test_every_route_is_public_or_under_a_no_store_prefix() -> None:
+def test_every_route_is_public_or_under_a_no_store_prefix():
     prefixes = tuple(p.lstrip("/") for p in settings.NO_STORE_PATH_PREFIXES)
     outside = [
         route
@@ -58,7 +56,7 @@ def test_every_route_is_public_or_under_a_no_store_prefix() -> None:
 
 
 @pytest.mark.django_db
-def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored() -> None:
+def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored():
     session = _session()
     url = _link(session)
     patient = _verified(url)
@@ -68,7 +66,7 @@ def test_the_verified_appointments_page_and_its_calendar_file_are_not_stored() -
 
 
 @pytest.mark.django_db
-def test_every_questionnaire_page_is_not_stored() -> None:
+def test_every_questionnaire_page_is_not_stored():
     _qreq, full_url = sent_check(codes=("phq9",))
     url = full_url.split("chairside.test", 1)[1]
     patient = Client()
@@ -80,7 +78,7 @@ def test_every_questionnaire_page_is_not_stored() -> None:
 
 
 @pytest.mark.django_db
-def test_link_error_pages_are_not_stored(client: Client) -> None:
+def test_link_error_pages_are_not_stored(client):
     link, token = link_create(patient=PatientFactory(), purpose="manage", days=1)
     PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=9)
     assert_not_stored(client.post(f"/my/{token}/", {"date_of_birth": "1990-01-01"}))  # locked
@@ -88,9 +86,7 @@ def test_link_error_pages_are_not_stored(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_staff_pages_with_health_data_are_not_stored(
-    client: Client, coordinator: User, superuser: User
-) -> None:
+def test_staff_pages_with_health_data_are_not_stored(client, coordinator, superuser):
     client.post(
         "/refer/",
         {
@@ -117,7 +113,7 @@ def test_staff_pages_with_health_data_are_not_stored(
 
 
 @pytest.mark.django_db
-def test_the_sign_in_page_and_its_lockout_are_not_stored(client: Client) -> None:
+def test_the_sign_in_page_and_its_lockout_are_not_stored(client):
     assert_not_stored(client.get("/admin/login/"))
     for _ in range(6):
         response = client.post("/admin/login/", {"username": "nurse", "password": "nope-nope-1"})
@@ -126,6 +122,6 @@ def test_the_sign_in_page_and_its_lockout_are_not_stored(client: Client) -> None
 
 
 @pytest.mark.django_db
-def test_the_checker_itself_tells_storable_from_not(client: Client) -> None:
+def test_the_checker_itself_tells_storable_from_not(client):
     assert storable_by_a_shared_cache(client.get("/"))
     assert not storable_by_a_shared_cache(client.get("/refer/"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,11 +17,9 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
-from pytest_django import Settings
 
 from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
-from intake.models import ReferralDocument
 from tests.factories import PatientFactory, ReferralFactory
 from tests.test_security_headers import production_env
 
@@ -109,6 +106,7 @@ def test_403_is_friendly(prod):
 
 
 def test_403_for_a_staff_member_without_the_permission_is_friendly(prod, scheduler):
+    from intake.models import ReferralDocument
 
     referral = ReferralFactory()
     document = ReferralDocument.objects.create(
@@ -184,9 +182,7 @@ PRODUCTION_STATIC = "clinic.staticfiles.ForgivingManifestStaticFilesStorage"
 
 
 @pytest.fixture(params=["never-collected", "stale-manifest"])
-def prod_without_static(
-    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
-) -> Client:
+def prod_without_static(request, settings, tmp_path):
     """Production, with the static files never collected or a manifest from an older release."""
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -200,7 +196,7 @@ def prod_without_static(
     return Client(raise_request_exception=False)
 
 
-def test_the_referral_form_renders_without_static_files(prod_without_static: Client) -> None:
+def test_the_referral_form_renders_without_static_files(prod_without_static):
     response = prod_without_static.get("/refer/")
     assert response.status_code == 200
     assert "/static/css/chairside.css" in response.content.decode()
@@ -215,15 +211,11 @@ def test_the_referral_form_renders_without_static_files(prod_without_static: Cli
         ("/test-boom/", 500, "Sorry, something went wrong on our side"),
     ],
 )
-def test_error_pages_render_without_static_files(
-    prod_without_static: Client, url: str, status: int, heading: str
-) -> None:
+def test_error_pages_render_without_static_files(prod_without_static, url, status, heading):
     assert_friendly(prod_without_static.get(url), status, heading)
 
 
-def test_410_and_429_render_without_static_files(
-    prod_without_static: Client, settings: Settings
-) -> None:
+def test_410_and_429_render_without_static_files(prod_without_static, settings):
     link, token = link_create(patient=PatientFactory(), purpose="questionnaire", days=1)
     PrivateLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     assert_friendly(prod_without_static.get(f"/test-gate/{token}/"), 410, "This link has expired")
@@ -234,10 +226,8 @@ def test_410_and_429_render_without_static_files(
     assert response["Retry-After"] == "600"
 
 
-def test_the_500_page_falls_back_to_bare_html_when_it_cannot_render(
-    prod: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken_render(*args: object, **kwargs: object) -> HttpResponse:
+def test_the_500_page_falls_back_to_bare_html_when_it_cannot_render(prod, monkeypatch):
+    def broken_render(*args, **kwargs):
         raise RuntimeError("template engine down")
 
     monkeypatch.setattr("clinic.views.render", broken_render)
@@ -249,7 +239,7 @@ def test_the_500_page_falls_back_to_bare_html_when_it_cannot_render(
         assert leak not in html, leak
 
 
-def test_production_uses_the_forgiving_manifest_storage() -> None:
+def test_production_uses_the_forgiving_manifest_storage():
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.STORAGES['staticfiles']['BACKEND'])"

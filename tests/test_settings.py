@@ -33,7 +33,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_is_clean_with_production_variables(tmp_path: Path) -> None:
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
     # A deploy collects the static files first, as .ci/run does.
     env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "static")}
     collected = _manage("collectstatic", "--noinput", "-v", "0", env=env)
@@ -43,7 +43,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path: Path) -> None
     assert "System check identified no issues" in result.stdout
 
 
-def test_check_deploy_warns_when_the_static_manifest_is_missing(tmp_path: Path) -> None:
+def test_check_deploy_warns_when_the_static_manifest_is_missing(tmp_path):
     env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "never-collected")}
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
@@ -53,7 +53,7 @@ def test_check_deploy_warns_when_the_static_manifest_is_missing(tmp_path: Path) 
     assert _manage("check", "--deploy", env=env).returncode == 0
 
 
-def test_development_needs_no_static_manifest(tmp_path: Path) -> None:
+def test_development_needs_no_static_manifest(tmp_path):
     env = {"DEBUG": "1", "STATIC_ROOT": str(tmp_path / "never-collected")}
     result = _manage("check", "--deploy", env=env)
     assert "chairside.W001" not in result.stdout + result.stderr

@@ -6,17 +6,13 @@ and an entry on the staff dashboard, once per burst.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessFailureLog
-from django.contrib.auth.models import User
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.utils import timezone
-from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from clinic.models import SignInAlarm
 
@@ -27,7 +23,7 @@ LOGIN = "/admin/login/"
 
 
 @pytest.fixture(autouse=True)
-def _small_thresholds(settings: Settings) -> None:
+def _small_thresholds(settings):
     settings.SIGN_IN_ALARM_FAILURES = 8
     settings.SIGN_IN_ALARM_ADDRESSES = 3
     settings.SIGN_IN_ALARM_WINDOW_MINUTES = 60
@@ -35,9 +31,7 @@ def _small_thresholds(settings: Settings) -> None:
 
 
 @pytest.fixture
-def fail(
-    client: Client, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
-) -> Callable[..., None]:
+def fail(client, django_capture_on_commit_callbacks):
     """Return fail(username, ip, times): wrong passwords, each request committing for real."""
 
     def fail_from(username: str, ip: str, times: int = 1) -> None:
@@ -56,9 +50,7 @@ def alarm_emails() -> list:
     return [m for m in mail.outbox if m.to == ["lead@clinic.test"]]
 
 
-def test_many_failures_from_many_addresses_raise_one_alarm_and_one_email(
-    fail: Callable[..., None], client: Client, nurse: User
-) -> None:
+def test_many_failures_from_many_addresses_raise_one_alarm_and_one_email(fail, client, nurse):
     fail("nurse", "203.0.113.1", 4)
     fail("nurse", "203.0.113.2", 3)
     assert not SignInAlarm.objects.exists()
@@ -72,9 +64,7 @@ def test_many_failures_from_many_addresses_raise_one_alarm_and_one_email(
         assert address not in email.body
 
 
-def test_the_alarm_fires_once_per_burst_not_per_failure(
-    fail: Callable[..., None], client: Client, nurse: User
-) -> None:
+def test_the_alarm_fires_once_per_burst_not_per_failure(fail, client, nurse):
     for n in range(1, 6):
         fail("nurse", f"203.0.113.{n}", 3)
     assert SignInAlarm.objects.count() == 1
@@ -82,9 +72,7 @@ def test_the_alarm_fires_once_per_burst_not_per_failure(
     assert SignInAlarm.objects.get().failures == 15
 
 
-def test_a_new_burst_after_a_quiet_window_raises_a_new_alarm(
-    fail: Callable[..., None], client: Client, nurse: User
-) -> None:
+def test_a_new_burst_after_a_quiet_window_raises_a_new_alarm(fail, client, nurse):
     for n in range(1, 4):
         fail("nurse", f"203.0.113.{n}", 3)
     assert len(alarm_emails()) == 1
@@ -101,9 +89,7 @@ def test_a_new_burst_after_a_quiet_window_raises_a_new_alarm(
     assert len(alarm_emails()) == 2
 
 
-def test_many_failures_from_one_or_two_addresses_raise_no_alarm(
-    fail: Callable[..., None], client: Client, nurse: User
-) -> None:
+def test_many_failures_from_one_or_two_addresses_raise_no_alarm(fail, client, nurse):
     fail("nurse", "203.0.113.1", 6)
     fail("nurse", "203.0.113.2", 6)
     assert not SignInAlarm.objects.exists()
@@ -111,15 +97,15 @@ def test_many_failures_from_one_or_two_addresses_raise_no_alarm(
 
 
 def test_failures_spread_over_several_usernames_are_counted_per_username(
-    fail: Callable[..., None], client: Client, nurse: User, clinician: User
-) -> None:
+    fail, client, nurse, clinician
+):
     for n in range(1, 5):
         fail("nurse", f"203.0.113.{n}")
         fail("clinician", f"203.0.113.{n}")
     assert not SignInAlarm.objects.exists()
 
 
-def test_the_alarm_is_not_a_lock(fail: Callable[..., None], client: Client, nurse: User) -> None:
+def test_the_alarm_is_not_a_lock(fail, client, nurse):
     for n in range(1, 4):
         fail("nurse", f"203.0.113.{n}", 3)
     assert SignInAlarm.objects.exists()
@@ -131,15 +117,15 @@ def test_the_alarm_is_not_a_lock(fail: Callable[..., None], client: Client, nurs
     assert response.status_code == 302
 
 
-def test_unknown_usernames_raise_the_alarm_too(fail: Callable[..., None], client: Client) -> None:
+def test_unknown_usernames_raise_the_alarm_too(fail, client):
     for n in range(1, 4):
         fail("admin", f"203.0.113.{n}", 3)
     assert SignInAlarm.objects.get().username == "admin"
 
 
 def test_with_the_default_settings_twenty_failures_from_three_addresses_raise_it(
-    fail: Callable[..., None], client: Client, nurse: User, settings: Settings
-) -> None:
+    fail, client, nurse, settings
+):
     settings.SIGN_IN_ALARM_FAILURES = 20
     for n in range(1, 4):
         fail("nurse", f"203.0.113.{n}", 6)
@@ -148,9 +134,7 @@ def test_with_the_default_settings_twenty_failures_from_three_addresses_raise_it
     assert SignInAlarm.objects.get().failures == 20
 
 
-def test_the_dashboard_shows_the_alarm_to_a_superuser_only(
-    fail: Callable[..., None], client: Client, nurse: User, superuser: User
-) -> None:
+def test_the_dashboard_shows_the_alarm_to_a_superuser_only(fail, client, nurse, superuser):
     for n in range(1, 4):
         fail("nurse", f"203.0.113.{n}", 3)
     admin_client = client.__class__()
@@ -163,9 +147,7 @@ def test_the_dashboard_shows_the_alarm_to_a_superuser_only(
     assert "Sign-in alarms" not in nurse_client.get("/admin/").content.decode()
 
 
-def test_the_alarm_page_links_to_the_failed_sign_ins(
-    fail: Callable[..., None], client: Client, nurse: User, superuser: User
-) -> None:
+def test_the_alarm_page_links_to_the_failed_sign_ins(fail, client, nurse, superuser):
     for n in range(1, 4):
         fail("nurse", f"203.0.113.{n}", 3)
     alarm = SignInAlarm.objects.get()
@@ -178,7 +160,7 @@ def test_the_alarm_page_links_to_the_failed_sign_ins(
     assert failures.status_code == 200
 
 
-def test_the_database_allows_one_open_alarm_per_username() -> None:
+def test_the_database_allows_one_open_alarm_per_username():
     SignInAlarm.objects.create(username="nurse", failures=20, addresses=3)
     with pytest.raises(IntegrityError), transaction.atomic():
         SignInAlarm.objects.create(username="nurse", failures=20, addresses=3)

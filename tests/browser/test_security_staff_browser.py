@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page
 
 from clinic.models import PrivateLink, SignInAlarm
 from tests.browser.conftest import DESKTOP, assert_accessible, browser_db, save_screenshots
@@ -17,7 +16,7 @@ pytestmark = [pytest.mark.browser, browser_db]
 PASSWORD = "correct-horse-battery"  # UserFactory's password
 
 
-def _sign_in(page: Page, username: str) -> None:
+def _sign_in(page, username: str) -> None:
     page.set_viewport_size(DESKTOP)
     page.goto("/admin/login/")
     page.get_by_label("Username").fill(username)
@@ -26,7 +25,7 @@ def _sign_in(page: Page, username: str) -> None:
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
-def _assert_fits(page: Page, selector: str, name: str) -> None:
+def _assert_fits(page, selector: str, name: str) -> None:
     """Nothing scrolls sideways at 1280 px, and `selector` lies inside the window, unclipped."""
     sideways = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -40,7 +39,7 @@ def _assert_fits(page: Page, selector: str, name: str) -> None:
         assert side["x"] + side["width"] <= box["x"] + 1, f"{name}: the sidebar covers it"
 
 
-def test_a_locked_link_shows_on_the_patients_page_and_can_be_reissued(page: Page) -> None:
+def test_a_locked_link_shows_on_the_patients_page_and_can_be_reissued(page):
     UserFactory(username="root", is_staff=True, is_superuser=True)
     patient = PatientFactory(legal_given_name="Lockie")
     qreq, _url = sent_check(patient=patient, codes=("phq9",))
@@ -64,7 +63,7 @@ def test_a_locked_link_shows_on_the_patients_page_and_can_be_reissued(page: Page
     assert_accessible(page, "links list after re-issue")
 
 
-def test_a_sign_in_alarm_shows_on_the_dashboard(page: Page) -> None:
+def test_a_sign_in_alarm_shows_on_the_dashboard(page):
     UserFactory(username="root", is_staff=True, is_superuser=True)
     SignInAlarm.objects.create(username="nurse", failures=23, addresses=5)
     _sign_in(page, "root")
