@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from clinic.admin_kit import ReadOnlyAdminMixin
 from clinic.dashboard import dashboard_panel
 from clinic.models import SignInAlarm
 
@@ -157,7 +158,7 @@ dashboard_panel(order=5)(sign_in_alarms_panel)
 
 
 @admin.register(SignInAlarm)
-class SignInAlarmAdmin(admin.ModelAdmin):
+class SignInAlarmAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["username", "raised_at", "last_failure_at", "failures", "addresses"]
     list_filter = ["burst_open", ("raised_at", admin.DateFieldListFilter)]
     search_fields = ["username"]
@@ -179,9 +180,3 @@ class SignInAlarmAdmin(admin.ModelAdmin):
             changelist,
             urlencode({"username": obj.username}),
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SignInAlarm | None = None) -> bool:
-        return False
