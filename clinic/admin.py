@@ -22,7 +22,9 @@ from clinic.admin_kit import (
     patient_panel,
     patient_panels,
 )
+from clinic.clock import datetime_label
 from clinic.dashboard import dashboard_panel
+from clinic.links import LinkError, link_reissue
 from clinic.models import (
     AccessLog,
     ClinicSettings,
@@ -111,11 +113,20 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
         "phone",
     ]
     list_select_related = ["merged_into"]
-    readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created"]
+    readonly_fields = [
+        "record_number",
+        "possible_duplicates",
+        "merged_into",
+        "created",
+        "locked_links",
+    ]
     created = clinic_datetime("created_at", "Created")
     actions = ["merge_patients"]
     fieldsets = [
-        (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
+        (
+            None,
+            {"fields": ["record_number", "possible_duplicates", "merged_into", "locked_links"]},
+        ),
         (
             "Name",
             {
@@ -176,6 +187,32 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
             ", ",
             '<a href="{}">{}</a>',
             ((reverse("admin:clinic_patient_change", args=[d.pk]), d.record_number) for d in dupes),
+        )
+
+    @admin.display(description="Locked private links")
+    def locked_links(self, obj: Patient) -> str:
+        """Links that wrong dates of birth locked for good: the patient can't open them."""
+        if not obj.pk:
+            return "-"
+        locked = list(
+            obj.links.filter(locked_at__isnull=False, revoked_at__isnull=True).order_by(
+                "-locked_at"
+            )
+        )
+        if not locked:
+            return "None"
+        changelist = reverse("admin:clinic_privatelink_changelist")
+        rows = format_html_join(
+            "",
+            "<li><strong>{} locked</strong> {} after {} wrong dates of birth</li>",
+            ((str(link), datetime_label(link.locked_at), link.failed_attempts) for link in locked),
+        )
+        return format_html(
+            '<ul class="locked-links">{}</ul><a href="{}?patient__id__exact={}&amp;'
+            'locked_at__isempty=0">Re-issue from the list of links</a>',
+            rows,
+            changelist,
+            obj.pk,
         )
 
     def get_inlines(
@@ -284,7 +321,7 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(PrivateLink)
 class PrivateLinkAdmin(SimpleHistoryAdmin):
     list_display = ["id", "purpose", "patient_name", "created", "expires", "state"]
-    list_filter = ["purpose"]
+    list_filter = ["purpose", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient__record_number", "patient__legal_family_name"]
     list_select_related = ["patient"]
     fields = [
@@ -304,13 +341,12 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     expires = clinic_datetime("expires_at", "Expires")
     revoked = clinic_datetime("revoked_at", "Revoked")
     used = clinic_datetime("used_at", "Used")
-    locked = clinic_datetime("locked_until", "Locked until")
+    locked = clinic_datetime("locked_at", "Locked")
+    actions = ["revoke", "reissue"]
 
     @admin.display(description="Patient", ordering="patient__legal_family_name")
     def patient_name(self, obj: PrivateLink) -> str:
         return patient_link(obj.patient)
-
-    actions = ["revoke"]
 
     @admin.display(description="State")
     def state(self, obj: PrivateLink) -> str:
@@ -329,6 +365,22 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Re-issue: revoke and email the patient a new link", permissions=["change"]
+    )
+    def reissue(self, request: HttpRequest, queryset: QuerySet[PrivateLink]) -> None:
+        for link in queryset.select_related("patient"):
+            try:
+                new = link_reissue(link=link)
+            except LinkError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{link} re-issued: {new} was emailed to {link.patient.record_number}.",
+                messages.SUCCESS,
+            )
 
 
 def link_state(link: PrivateLink) -> str:
