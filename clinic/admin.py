@@ -39,10 +39,10 @@ from clinic.services import MergeError, patient_merge
 
 
 class PatientAdminForm(forms.ModelForm):
-    # Hidden until the duplicate check finds someone: only then does the tick box mean anything.
-    not_a_duplicate = forms.BooleanField(
-        required=False, label="This is a different person", widget=forms.HiddenInput
-    )
+    # Not in the page's fieldsets: the patient page shows it under the duplicate error only
+    # (`duplicate_found`), the one time the tick box means anything.
+    not_a_duplicate = forms.BooleanField(required=False, label="This is a different person")
+    duplicate_found = False
 
     class Meta:
         model = Patient
@@ -75,11 +75,7 @@ class PatientAdminForm(forms.ModelForm):
             if self.instance.pk:
                 same = same.exclude(pk=self.instance.pk)
             if same.exists():
-                help_text = "Tick only after checking the records listed in the error above."
-                self.fields["not_a_duplicate"].widget = forms.CheckboxInput()
-                # The bound field copied the (empty) help text when the form was first cleaned.
-                self.fields["not_a_duplicate"].help_text = help_text
-                self["not_a_duplicate"].help_text = help_text
+                self.duplicate_found = True
                 records = ", ".join(p.record_number for p in same[:5])
                 raise forms.ValidationError(
                     f"A patient with this name and date of birth already exists ({records}). "
@@ -134,7 +130,6 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
                     "legal_given_name",
                     "legal_family_name",
                     "preferred_name",
-                    "not_a_duplicate",
                 ]
             },
         ),
