@@ -66,7 +66,11 @@ def test_a_coordinator_books_a_nurse_runs_the_visit_and_on_call_answers_a_flag(
     # The booking page lists what is missing before any plan; record it on the course page.
     assert page.get_by_text("Before the first dose can be booked").is_visible()
     page.get_by_role("link", name="the course page").click()
-    for box in page.get_by_label("Met").all():
+    page.wait_for_url(re.compile(r"/treatmentcourse/\d+/change/$"))
+    page.get_by_label("Met").first.wait_for()
+    boxes = page.get_by_label("Met").all()
+    assert boxes
+    for box in boxes:
         box.check()
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("The course is saved.").first.wait_for()
@@ -88,6 +92,7 @@ def test_a_coordinator_books_a_nurse_runs_the_visit_and_on_call_answers_a_flag(
     assert page.get_by_text(course.patient.display_name).first.is_visible()
     page.get_by_role("button", name="Check in").click()
     page.get_by_text(re.compile("checked in at")).first.wait_for()
+    page.get_by_label("Done").first.wait_for()
     for box in page.get_by_label("Done").all():
         box.check()
     page.get_by_role("button", name="Record the per-visit checks").click()
