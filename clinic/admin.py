@@ -18,6 +18,8 @@ from clinic.admin_kit import (
     ReadOnlyAdminMixin,
     patient_inlines,
 )
+from clinic.clock import datetime_label
+from clinic.links import LinkError, link_reissue
 from clinic.models import (
     AccessLog,
     ClinicSettings,
@@ -97,10 +99,19 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
         "phone",
     ]
     list_select_related = ["merged_into"]
-    readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
+    readonly_fields = [
+        "record_number",
+        "possible_duplicates",
+        "merged_into",
+        "created_at",
+        "locked_links",
+    ]
     actions = ["merge_patients"]
     fieldsets = [
-        (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
+        (
+            None,
+            {"fields": ["record_number", "possible_duplicates", "merged_into", "locked_links"]},
+        ),
         (
             "Name",
             {
@@ -142,6 +153,32 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
             ", ",
             '<a href="{}">{}</a>',
             ((reverse("admin:clinic_patient_change", args=[d.pk]), d.record_number) for d in dupes),
+        )
+
+    @admin.display(description="Locked private links")
+    def locked_links(self, obj: Patient) -> str:
+        """Links that wrong dates of birth locked for good: the patient can't open them."""
+        if not obj.pk:
+            return "-"
+        locked = list(
+            obj.links.filter(locked_at__isnull=False, revoked_at__isnull=True).order_by(
+                "-locked_at"
+            )
+        )
+        if not locked:
+            return "None"
+        changelist = reverse("admin:clinic_privatelink_changelist")
+        rows = format_html_join(
+            "",
+            "<li><strong>{} locked</strong> {} after {} wrong dates of birth</li>",
+            ((str(link), datetime_label(link.locked_at), link.failed_attempts) for link in locked),
+        )
+        return format_html(
+            '<ul class="locked-links">{}</ul><a href="{}?patient__id__exact={}&amp;'
+            'locked_at__isempty=0">Re-issue from the list of links</a>',
+            rows,
+            changelist,
+            obj.pk,
         )
 
     def get_inlines(
@@ -250,7 +287,7 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(PrivateLink)
 class PrivateLinkAdmin(SimpleHistoryAdmin):
     list_display = ["id", "purpose", "patient", "created_at", "expires_at", "state"]
-    list_filter = ["purpose"]
+    list_filter = ["purpose", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient__record_number", "patient__legal_family_name"]
     list_select_related = ["patient"]
     readonly_fields = [
@@ -263,9 +300,9 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
         "revoked_at",
         "used_at",
         "failed_attempts",
-        "locked_until",
+        "locked_at",
     ]
-    actions = ["revoke"]
+    actions = ["revoke", "reissue"]
 
     @admin.display(description="State")
     def state(self, obj: PrivateLink) -> str:
@@ -291,3 +328,19 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Re-issue: revoke and email the patient a new link", permissions=["change"]
+    )
+    def reissue(self, request: HttpRequest, queryset: QuerySet[PrivateLink]) -> None:
+        for link in queryset.select_related("patient"):
+            try:
+                new = link_reissue(link=link)
+            except LinkError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{link} re-issued: {new} was emailed to {link.patient.record_number}.",
+                messages.SUCCESS,
+            )

@@ -16,7 +16,7 @@ class ClinicConfig(AppConfig):
     default = True
 
     def ready(self) -> None:
-        from clinic import lockouts  # noqa: F401  (adds the unlock action to axes' admin)
+        from clinic import checks, lockouts, signin_alarm  # noqa: F401  (register on import)
         from clinic.roles import sync_roles_after_migrate
         from clinic.twofactor import register_panel
 

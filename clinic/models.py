@@ -356,8 +356,15 @@ class PrivateLink(models.Model):
     used_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a single-use link has done its job."
     )
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth given on this link, in total."
+    )
+    locked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when too many wrong dates of birth lock the link for good; "
+        "re-issue it to send the patient a new one.",
+    )
 
     history = HistoricalRecords(excluded_fields=["token_hash"])
 
@@ -371,8 +378,39 @@ class PrivateLink(models.Model):
         return (now or timezone.now()) >= self.expires_at
 
     def is_locked(self, now: datetime | None = None) -> bool:
-        return self.locked_until is not None and (now or timezone.now()) < self.locked_until
+        """Return True once wrong dates of birth have locked the link (it stays locked)."""
+        return self.locked_at is not None
 
     @staticmethod
     def default_expiry(days: int) -> timezone.datetime:
         return timezone.now() + timedelta(days=days)
+
+
+class SignInAlarm(models.Model):
+    """Many failed staff sign-ins for one username from many addresses: one row per burst.
+
+    Not a lock (each address is locked for that username by django-axes): a notice for the
+    clinic lead. `burst_open` is True on the username's current burst; a failure after a
+    quiet window closes it and may start a new one. The database allows one open burst per
+    username, so two failures at once can't raise two alarms.
+    """
+
+    username = models.CharField(max_length=150)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_failure_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveIntegerField(help_text="Failed sign-ins in this burst so far.")
+    addresses = models.PositiveIntegerField(help_text="Different addresses they came from.")
+    burst_open = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=models.Q(burst_open=True),
+                name="one_open_sign_in_alarm_per_username",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-in alarm for {self.username!r} at {self.raised_at:%Y-%m-%d %H:%M}"

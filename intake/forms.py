@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import DATE_INPUT_FORMATS, DateInput
 from clinic.models import Therapy
 from intake.models import Referral, ReferralDocument
+from intake.uploads import validate_document_content
 from intake.validators import (
     sniff_content_type,
     validate_icd10,
@@ -64,6 +65,8 @@ def check_document(upload: UploadedFile) -> tuple[str, str]:
             % {"name": upload.name[:80]},
             code="bad_type",
         )
+    # Then decode it: the first bytes only say what the file claims to be.
+    validate_document_content(upload, content_type, name=upload.name[:80])
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

@@ -63,7 +63,8 @@ def document_download_view(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,
-        as_attachment=request.GET.get("inline") != "1",
+        # Always a download, never shown in the browser: a hostile file can't run in our origin.
+        as_attachment=True,
         filename=f"{document.referral.reference}-{document.kind}-{document.pk}"
         + {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(
             document.content_type, ""

@@ -82,7 +82,7 @@ def test_hostile_date_of_birth_answers_never_fail_and_write_only_what_they_shoul
     cache.clear()
     link, token = links[purpose]
     # Each example starts from an unlocked link and a new browser (no cookies).
-    PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=0, locked_until=None)
+    PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=0, locked_at=None)
     client.cookies.clear()
     # The oracle sees the post as the view does: a multi-value dict, last value wins.
     form = DateOfBirthForm(

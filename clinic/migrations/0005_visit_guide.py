@@ -28,7 +28,7 @@ def patient_facts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0002_therapy_catalogue_and_roles'),
+        ('clinic', '0004_signinalarm'),
     ]
 
     operations = [
