@@ -269,6 +269,7 @@ class TherapyStepInline(admin.TabularInline):
         "interval_days",
         "consecutive_days",
         "premed_minutes",
+        "drowsy_premedication",
         "infusion_minutes",
         "observation_minutes",
         "short_infusion_minutes",

@@ -161,6 +161,14 @@ class Therapy(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
     brand = models.CharField(max_length=100, blank=True)
+    patient_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=(
+            "The treatment's name on the patient's appointments page, without notes meant for "
+            "staff (no diagnosis, no 'off-label'). Blank = the name and brand."
+        ),
+    )
     route = models.CharField(max_length=10, choices=Route.choices, default=Route.IV)
     safety_programme = models.CharField(max_length=100, blank=True)
     book_within_hours = models.PositiveIntegerField(
@@ -182,6 +190,10 @@ class Therapy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.brand})" if self.brand else self.name
+
+    @property
+    def name_for_patients(self) -> str:
+        return self.patient_name or str(self)
 
 
 class TherapyStep(models.Model):
@@ -209,6 +221,13 @@ class TherapyStep(models.Model):
     interval_days = models.PositiveIntegerField(default=0)
     consecutive_days = models.BooleanField(default=False)
     premed_minutes = models.PositiveIntegerField(default=0)
+    drowsy_premedication = models.BooleanField(
+        default=False,
+        help_text=(
+            "The premedication usually includes an antihistamine (e.g. diphenhydramine) that "
+            "can cause drowsiness: patients are asked to arrange a ride home."
+        ),
+    )
     infusion_minutes = models.PositiveIntegerField(
         validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
     )
@@ -274,6 +293,31 @@ class ClinicSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text="Nurse-to-patient ratio: concurrent patients one nurse may look after.",
     )
+    ride_after_first_dose = models.BooleanField(
+        default=True,
+        help_text=(
+            "Ask every patient to arrange a ride home after the first dose of a treatment "
+            "course (shown on their appointments page)."
+        ),
+    )
+    what_to_bring_en = models.TextField(
+        "what to bring (English)",
+        default=(
+            "A photo ID and your insurance card, a list of the medicines you take, something "
+            "to eat and drink, and something to pass the time. The room can be cool: bring a "
+            "warm layer."
+        ),
+        help_text="Shown with every appointment on the patient's appointments page.",
+    )
+    what_to_bring_es = models.TextField(
+        "what to bring (Spanish)",
+        default=(
+            "Una identificación con foto y su tarjeta del seguro, una lista de los medicamentos "
+            "que toma, algo de comer y de beber, y algo para pasar el tiempo. La sala puede "
+            "estar fresca: traiga un abrigo ligero."
+        ),
+        help_text="The same in Spanish, for patients who read the pages in Spanish.",
+    )
 
     history = HistoricalRecords()
 
@@ -283,6 +327,10 @@ class ClinicSettings(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def what_to_bring(self, language: str) -> str:
+        """Return what to bring to a visit in a language (English where there is none)."""
+        return getattr(self, f"what_to_bring_{language[:2]}", "") or self.what_to_bring_en
 
     @classmethod
     def load(cls) -> ClinicSettings:

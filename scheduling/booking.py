@@ -1,4 +1,5 @@
-"""The only code that writes sessions: book, move, cancel, book a course, and the visit workflow.
+"""The only code that writes sessions: book, move (a day or a whole block), cancel, book a
+course, and the visit workflow.
 
 Here live the locks, the checks, the refusals and the writes; everything that only reads
 (dose windows, free times, course plans) is in `scheduling.planning`, which this module uses.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -28,7 +30,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from clinic.clock import clinic_tz, instant_after, local_day, time_label
+from clinic.clock import clinic_tz, instant_after, local_day, local_dt, time_label
 from clinic.models import TherapyRequirement
 from scheduling import availability as engine
 from scheduling import planning, selectors
@@ -94,7 +96,7 @@ class _Refused(BookingError):
         *,
         dose: PlannedDose,
         start: datetime,
-        exclude: int | None,
+        exclude: selectors.Excluded,
         near: Sequence[Session],
         chairs: list[engine.Chair],
     ) -> None:
@@ -129,7 +131,7 @@ def _refusal(
     end: datetime,
     days: Sequence[engine.ClinicDay],
     booked: Sequence[engine.Booked],
-    exclude: int | None,
+    exclude: selectors.Excluded,
     near: Sequence[Session],
     chairs: list[engine.Chair],
 ) -> _Refused:
@@ -165,7 +167,7 @@ def _check_slot(
     start: datetime,
     now: datetime,
     near: Sequence[Session],
-    exclude: int | None = None,
+    exclude: selectors.Excluded = None,
 ) -> datetime:
     """Raise BookingError unless the slot is feasible now (days already locked); return end.
 
@@ -367,17 +369,96 @@ def session_move(
                 exclude=locked.pk,
             )
 
-            def make() -> Session:
-                locked.chair, locked.start, locked.end = target, when, end
-                locked.confirmed_at = None
-                locked.save(update_fields=["chair", "start", "end", "confirmed_at"])
-                return locked
-
-            moved = _write(make, target, when)
+            moved = _write(partial(_moved, locked, target, when, end), target, when)
             course_replan(dose=locked.dose, actual=local_day(when))
             return moved
 
     return _offering_alternatives(run, now)
+
+
+def _moved(session: Session, chair: Chair, start: datetime, end: datetime) -> Session:
+    """Write a session's new chair and times: the patient confirms again, calendars update."""
+    session.chair, session.start, session.end = chair, start, end
+    session.confirmed_at = None
+    session.calendar_sequence += 1
+    session.save(update_fields=["chair", "start", "end", "confirmed_at", "calendar_sequence"])
+    return session
+
+
+def block_move(
+    *,
+    session: Session,
+    chair: Chair,
+    start: datetime,
+    by: Any = None,
+    now: datetime | None = None,
+    by_patient: bool = False,
+) -> list[Session]:
+    """Move the whole block of consecutive days that `session` is in, all or nothing.
+
+    The block's first day moves to `start` in `chair`; each later day follows on the next
+    calendar day at the same local time in the same chair, as blocks are booked. Every day
+    must still be booked (none begun) and, for a patient, at least 24 hours away. Each day
+    is checked as a single move is, with the block's own sessions left out of the schedule
+    (they are what moves) and the later days' one-day windows moved along with the first.
+    """
+    now = now or timezone.now()
+    doses = planning.block_doses(session.dose)
+    local = start.astimezone(clinic_tz())
+    days = [local.date() + timedelta(days=i) for i in range(len(doses))]
+    seen = planning.block_sessions(doses)
+    with transaction.atomic():
+        _lock_days([local_day(s.start) for s in seen] + days)
+        locked = list(
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course", "chair", "dose__step", "dose__course__therapy")
+            .filter(pk__in=[s.pk for s in seen])
+            .order_by("dose__sequence")
+        )
+        # The days were locked from what was read before the lock: it must still hold.
+        if (
+            len(doses) < 2
+            or len(locked) != len(doses)
+            or [s.start for s in locked] != [s.start for s in seen]
+            or any(s.status != SessionStatus.BOOKED for s in locked)
+        ):
+            raise BookingError(
+                _(
+                    "Part of this treatment block has already begun or changed; please call "
+                    "the clinic to move it."
+                )
+            )
+        if by_patient and locked[0].start - now < PATIENT_CUTOFF:
+            raise BookingError(
+                _("This appointment is less than 24 hours away; please call the clinic.")
+            )
+        chairs = selectors.chairs_by_id()
+        target = _chair(chairs, chair.pk)
+        moving = [s.pk for s in locked]
+        later = [s.dose for s in locked[1:]]
+        for dose, day in zip(later, days[1:], strict=True):
+            dose.target = dose.earliest = dose.latest = day
+        PlannedDose.objects.bulk_update(later, ["target", "earliest", "latest"])
+        slots = []
+        for moved, day in zip(locked, days, strict=True):
+            when = local_dt(day, local.time()).astimezone(UTC)
+            end = _check_slot(
+                dose=moved.dose,
+                chair=target,
+                chairs=chairs,
+                start=when,
+                now=now,
+                near=planning.near_sessions(moved.dose, moving),
+                exclude=moving,
+            )
+            slots.append((moved, when, end))
+        if days[0] > local_day(locked[0].start):
+            # Moving later: the last day goes first, so no day lands where one still sits.
+            slots.reverse()
+        for moved, when, end in slots:
+            _write(partial(_moved, moved, target, when, end), target, when)
+        course_replan(dose=locked[-1].dose, actual=days[-1])
+        return locked
 
 
 def session_cancel(
@@ -407,7 +488,8 @@ def session_cancel(
         locked.status = SessionStatus.CANCELLED
         locked.cancelled_at = now
         locked.cancel_reason = reason.strip()[:200]
-        locked.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        locked.calendar_sequence += 1
+        locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
         return locked
 
 

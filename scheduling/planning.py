@@ -34,14 +34,13 @@ class Choice:
     start: datetime
 
 
-def near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
+def near_sessions(dose: PlannedDose, exclude: selectors.Excluded) -> list[Session]:
     """Return the course's active sessions for this dose and the doses either side."""
+    sessions = Session.objects.active().filter(
+        course_id=dose.course_id, dose__sequence__range=(dose.sequence - 1, dose.sequence + 1)
+    )
     return list(
-        Session.objects.active()
-        .filter(
-            course_id=dose.course_id, dose__sequence__range=(dose.sequence - 1, dose.sequence + 1)
-        )
-        .exclude(pk=exclude)
+        selectors.excluding(sessions, exclude)
         .select_related("dose")
         .order_by()  # the default ordering would join the chairs only to sort by them
     )
@@ -59,7 +58,7 @@ def window_bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, dat
     return earliest, latest
 
 
-def dose_bounds(dose: PlannedDose, *, exclude: int | None = None) -> tuple[date, date]:
+def dose_bounds(dose: PlannedDose, *, exclude: selectors.Excluded = None) -> tuple[date, date]:
     """Return the local dates a dose may be given: its window, narrowed by minimum gaps."""
     return window_bounds(dose, near_sessions(dose, exclude))
 
@@ -80,7 +79,7 @@ def dose_options(
     *,
     dose: PlannedDose,
     now: datetime | None = None,
-    exclude: int | None = None,
+    exclude: selectors.Excluded = None,
     limit: int = 5,
     ranking: str = "level",
 ) -> list[engine.Option]:
@@ -224,7 +223,7 @@ def next_free(
     dose: PlannedDose,
     start: datetime,
     now: datetime,
-    exclude: int | None,
+    exclude: selectors.Excluded,
     *,
     near: Sequence[Session],
     chairs: list[engine.Chair],
@@ -251,3 +250,112 @@ def next_free(
         if len(found) >= count:
             break
     return found[:count]
+
+
+def move_options(
+    *, session: Session, now: datetime | None = None, limit: int = 8
+) -> list[engine.Option]:
+    """Return other times for one session's dose: never the session's own start."""
+    options = dose_options(dose=session.dose, now=now, exclude=session.pk, limit=limit + 1)
+    return [o for o in options if o.start != session.start][:limit]
+
+
+def block_doses(dose: PlannedDose) -> list[PlannedDose]:
+    """Return the doses of the consecutive-day block `dose` is in, in order ([dose] if none)."""
+    if dose.block is None:
+        return [dose]
+    return list(
+        PlannedDose.objects.filter(course_id=dose.course_id, block=dose.block)
+        .select_related("step", "course__therapy")
+        .order_by("sequence")
+    )
+
+
+def block_sessions(doses: Sequence[PlannedDose]) -> list[Session]:
+    """Return the active sessions of a block's doses, in dose order."""
+    return list(
+        Session.objects.active()
+        .filter(dose__in=doses)
+        .select_related("dose__step", "dose__course__therapy", "chair")
+        .order_by("dose__sequence")
+    )
+
+
+def block_bounds(doses: Sequence[PlannedDose], sessions: Sequence[Session]) -> tuple[date, date]:
+    """Return the local dates a whole block's first day may move to.
+
+    The first dose's window, narrowed by the minimum gaps to the booked doses either side of
+    the block (its own sessions are the ones moving); the last day, `len(doses) - 1` days
+    after the first, must keep its gap to the dose that follows the block.
+    """
+    first_dose, last_dose = doses[0], doses[-1]
+    moving = {s.pk for s in sessions}
+    near = [
+        s
+        for s in near_sessions(first_dose, moving) + near_sessions(last_dose, moving)
+        if s.dose.sequence < first_dose.sequence or s.dose.sequence > last_dose.sequence
+    ]
+    earliest, latest = window_bounds(
+        first_dose, [s for s in near if s.dose.sequence < first_dose.sequence]
+    )
+    span = timedelta(days=len(doses) - 1)
+    for after in (s for s in near if s.dose.sequence > last_dose.sequence):
+        latest = min(
+            latest, local_day(after.start) - timedelta(days=after.dose.min_gap_days) - span
+        )
+    return earliest, latest
+
+
+def block_move_options(
+    *,
+    doses: Sequence[PlannedDose],
+    sessions: Sequence[Session],
+    now: datetime | None = None,
+    limit: int = 5,
+) -> list[list[engine.Option]]:
+    """Return ways to move a whole block of consecutive days, best first: one Option a day.
+
+    Every day of a plan is at the same local time in the same chair (as `course_plans`
+    books a block); the block's current first start is never offered.
+    """
+    now = now or timezone.now()
+    first, last = block_bounds(doses, sessions)
+    first = max(first, local_day(now) + timedelta(days=1))
+    if first > last:
+        return []
+    span = len(doses)
+    horizon = last + timedelta(days=span)
+    course = doses[0].course
+    plans = series.plan_series(
+        days=selectors.clinic_days(first, horizon),
+        chairs=selectors.engine_chairs(),
+        booked=selectors.engine_booked(first, horizon, exclude=[s.pk for s in sessions]),
+        doses=[
+            series.DoseRequest(
+                minutes=max(d.minutes for d in doses), offset_days=0, block_days=span
+            )
+        ],
+        first_earliest=first,
+        first_latest=last,
+        tz=clinic_tz(),
+        chair_kinds=frozenset({course.chair_kind}) if course.chair_kind else frozenset(),
+        part_of_day=course.part_of_day,
+        limit=limit + 1,
+    )
+    current = sessions[0].start if sessions else None
+    return [list(p.options) for p in plans if p.options[0].start != current][:limit]
+
+
+def blocks_of(doses: Iterable[PlannedDose]) -> dict[tuple[int, int], list[PlannedDose]]:
+    """Return every block the doses are in, by (course id, block number), in one query."""
+    wanted = {(d.course_id, d.block) for d in doses if d.block is not None}
+    if not wanted:
+        return {}
+    blocks: dict[tuple[int, int], list[PlannedDose]] = {}
+    rows = PlannedDose.objects.filter(
+        course_id__in={course for course, _ in wanted}, block__isnull=False
+    ).order_by("course_id", "sequence")
+    for dose in rows.only("id", "course_id", "block", "sequence"):
+        if (dose.course_id, dose.block) in wanted:
+            blocks.setdefault((dose.course_id, dose.block), []).append(dose)
+    return blocks

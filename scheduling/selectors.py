@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -157,14 +157,25 @@ def engine_chairs(kind: str = "") -> list[engine.Chair]:
     return [engine.Chair(id=c.pk, name=c.name, kind=c.kind) for c in chairs]
 
 
-def engine_booked(first: date, last: date, *, exclude: int | None = None) -> list[engine.Booked]:
-    """Return active sessions touching the local dates, except the session `exclude`."""
+# Sessions a read leaves out: the one being moved, or every day of a block being moved.
+Excluded = int | Collection[int] | None
+
+
+def excluding(sessions: QuerySet[Session], exclude: Excluded) -> QuerySet[Session]:
+    """Return `sessions` without the session(s) `exclude`."""
+    if exclude is None:
+        return sessions
+    return sessions.exclude(pk__in=[exclude] if isinstance(exclude, int) else list(exclude))
+
+
+def engine_booked(first: date, last: date, *, exclude: Excluded = None) -> list[engine.Booked]:
+    """Return active sessions touching the local dates, except the session(s) `exclude`."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
     # No ordering: the default one (start, chair) would join and sort the chairs for nothing.
-    sessions = sessions_overlapping(Session.objects.active(), start, end).order_by()
-    if exclude is not None:
-        sessions = sessions.exclude(pk=exclude)
+    sessions = excluding(
+        sessions_overlapping(Session.objects.active(), start, end).order_by(), exclude
+    )
     return [
         engine.Booked(chair_id=chair_id, start=s, end=e)
         for chair_id, s, e in sessions.values_list("chair_id", "start", "end")
