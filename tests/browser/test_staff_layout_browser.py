@@ -177,7 +177,7 @@ def test_a_nurses_pages_fit_and_pass_axe(new_context, settings):
     session = Session.objects.order_by("start").first()
     day = local_day(session.start).isoformat()
     check_board(page, "nurse", day)
-    save_screenshots(page, "day-board", full_page=False)
+    save_screenshots(page, "staff-day-board", full_page=False)
     page.locator(f".board-block a[href$='/session/{session.pk}/change/']").click()
     page.wait_for_url(re.compile(rf"/session/{session.pk}/change/$"))
     assert page.get_by_role("button", name="Check in").is_visible()
