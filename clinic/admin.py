@@ -297,3 +297,7 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+
+# The outbox, the task queue's pages and the background-jobs dashboard panel.
+from clinic import admin_queue  # noqa: E402, F401

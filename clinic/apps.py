@@ -18,7 +18,11 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from clinic import lockouts  # noqa: F401  (adds the unlock action to axes' admin)
         from clinic.roles import sync_roles_after_migrate
+        from clinic.tasks import schedules_sync_after_migrate
         from clinic.twofactor import register_panel
 
         register_panel()
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="clinic.sync_roles")
+        post_migrate.connect(
+            schedules_sync_after_migrate, sender=self, dispatch_uid="clinic.sync_schedules"
+        )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from clinic.admin_queue import delivery_state
 from clinic.audit import access_log
+from clinic.models import Notice
 from clinic.sites import dashboard_panel
 from intake.models import Flag, FlagLevel, FlagNotification
 from intake.questionnaire_admin import ReadOnlyHistoryAdmin
@@ -19,6 +22,17 @@ from intake.questionnaire_forms import FlagAcknowledgeForm
 from intake.questionnaires import FlagError, flag_acknowledge
 
 ACK_PERM = "intake.acknowledge_flag"
+
+
+def flag_notices(flag: Flag) -> list[Notice]:
+    """Every notice about the flag: its emails (level 0 may cover several flags) and pages."""
+    via_rows = FlagNotification.objects.filter(flag=flag).values("notice_id")
+    return list(
+        Notice.objects.filter(
+            Q(pk__in=via_rows)
+            | Q(content_type=ContentType.objects.get_for_model(Flag), object_id=str(flag.pk))
+        ).order_by("created_at", "pk")
+    )
 
 
 class FlagOpenFilter(admin.SimpleListFilter):
@@ -40,11 +54,18 @@ class FlagNotificationInline(admin.TabularInline):
     model = FlagNotification
     extra = 0
     can_delete = False
-    fields = ["level", "sent_at", "recipients", "delivered"]
+    fields = ["level", "sent_at", "recipients", "delivery"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FlagNotification]:
+        return super().get_queryset(request).select_related("notice")
+
+    @admin.display(description="Delivery")
+    def delivery(self, obj: FlagNotification) -> str:
+        return delivery_state(obj.notice)
 
 
 @admin.register(Flag)
@@ -77,6 +98,7 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
         "acknowledged_at",
         "acknowledged_by",
         "acknowledgement_note",
+        "pages",
     ]
     readonly_fields = fields
     inlines = [FlagNotificationInline]
@@ -91,6 +113,15 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
     def response_link(self, obj: Flag) -> str:
         url = reverse("admin:intake_questionnaireresponse_change", args=[obj.response_id])
         return format_html('<a href="{}">Response #{}</a>', url, obj.response_id)
+
+    @admin.display(description="On-call pages")
+    def pages(self, obj: Flag) -> str:
+        sent = [
+            f"{n.params.get('action', 'trigger')}: {delivery_state(n)}"
+            for n in flag_notices(obj)
+            if n.channel == Notice.Channel.PAGE
+        ]
+        return "; ".join(sent) or "–"
 
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ACK_PERM)
@@ -115,6 +146,9 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
             extra_context["can_acknowledge"] = obj.is_open and self.has_acknowledge_permission(
                 request
             )
+            extra_context["failed_notices"] = [
+                n for n in flag_notices(obj) if n.status == Notice.Status.FAILED
+            ]
         return super().change_view(request, object_id, form_url, extra_context)
 
     def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,9 +1,9 @@
 """Writes on questionnaires: send a pre-visit check, save a draft page, submit, flags.
 
-Flags are saved with their response in one transaction; the on-call email goes out only
-after that transaction commits, and a failed email is logged and never loses a flag.
-Nothing here puts health data in a log line, an email subject or an email body: emails
-carry a link only.
+Flags are saved with their response in one transaction, and so are the notices about them
+(the outbox, clinic.notices): the task queue sends them after the commit and retries a
+failed send, which never loses a flag. Nothing here puts health data in a log line, an
+email subject or an email body: emails carry a link only (intake.notices renders them).
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from clinic.links import link_create, link_url
-from clinic.models import Patient, PrivateLink
+from clinic.models import ClinicSettings, Notice, Patient, PrivateLink
+from clinic.notices import notice_enqueue
 from intake import instruments as defs
+from intake import notices
 from intake.instruments.translations import localized
 from intake.models import (
     Flag,
@@ -42,8 +41,13 @@ from intake.scoring import main_score, score_response
 logger = logging.getLogger(__name__)
 
 LINK_DAYS = 14
-ESCALATE_AFTER = timedelta(minutes=30)
-MAX_ESCALATION_LEVEL = 3
+# Level 1 (the next on call and ON_CALL_EMAIL) after FLAG_ESCALATE_AFTER_MINUTES; level 2
+# (the clinic lead) after twice that.
+MAX_ESCALATION_LEVEL = 2
+
+
+def escalate_after() -> timedelta:
+    return timedelta(minutes=settings.FLAG_ESCALATE_AFTER_MINUTES)
 
 
 class QuestionnaireError(Exception):
@@ -104,30 +108,34 @@ def questionnaire_send(
     sent_by: AbstractBaseUser | None,
     due_at: datetime | None = None,
     email: bool = True,
-) -> tuple[QuestionnaireRequest, str]:
+) -> tuple[QuestionnaireRequest, str | None]:
     """Create a pre-visit check with a private link; email the link to the patient.
 
-    `instruments` are Instrument rows or codes (codes take the current version). Returns the
-    check and its link URL (the raw token is in the URL only, never stored), so another app
-    can show or send it too, e.g. with a session reminder.
+    `instruments` are Instrument rows or codes (codes take the current version). Emailed
+    (`email` and the patient has an address), the link is made when the email is sent
+    (intake.notices), so its token is never stored, and the URL returned is None. Otherwise
+    the link is made now and its URL returned (the raw token is in the URL only), so another
+    app can show or send it, e.g. with a session reminder.
     """
     chosen = _resolve_instruments(instruments)
     if not chosen:
         raise QuestionnaireError("Choose at least one questionnaire to send.")
+    url = None
     with transaction.atomic():
         qreq = QuestionnaireRequest.objects.create(patient=patient, sent_by=sent_by, due_at=due_at)
         qreq.instruments.set(chosen)
-        link, token = link_create(
-            patient=patient,
-            purpose=PrivateLink.Purpose.QUESTIONNAIRE,
-            days=LINK_DAYS,
-            target=qreq,
-        )
-        qreq.link = link
-        qreq.save(update_fields=["link"])
-        url = link_url(PrivateLink.Purpose.QUESTIONNAIRE, token)
         if email and patient.email:
-            transaction.on_commit(lambda: _send_patient_email(qreq.pk, url))
+            notice_enqueue(kind=notices.QUESTIONNAIRE_INVITE, to=[patient.email], target=qreq)
+        else:
+            link, token = link_create(
+                patient=patient,
+                purpose=PrivateLink.Purpose.QUESTIONNAIRE,
+                days=LINK_DAYS,
+                target=qreq,
+            )
+            qreq.link = link
+            qreq.save(update_fields=["link"])
+            url = link_url(PrivateLink.Purpose.QUESTIONNAIRE, token)
     logger.info("questionnaire request %s sent", qreq.pk)
     return qreq, url
 
@@ -143,20 +151,6 @@ def _resolve_instruments(instruments: Sequence[Instrument | str]) -> list[Instru
                 raise QuestionnaireError(f"There is no current questionnaire called {item!r}.")
             chosen.append(found)
     return chosen
-
-
-def _send_patient_email(qreq_pk: int, url: str) -> None:
-    qreq = QuestionnaireRequest.objects.select_related("patient", "link").get(pk=qreq_pk)
-    try:
-        with translation.override(qreq.patient.preferred_language):
-            context = {"url": url, "expires_at": qreq.link.expires_at if qreq.link else None}
-            subject = render_to_string(
-                "intake/questionnaire/email/invite_subject.txt", context
-            ).strip()
-            body = render_to_string("intake/questionnaire/email/invite.txt", context)
-        EmailMessage(subject, body, None, [qreq.patient.email]).send()
-    except Exception:
-        logger.exception("questionnaire request %s: invitation email failed", qreq_pk)
 
 
 # --- Draft and submit -------------------------------------------------------------------------
@@ -199,7 +193,8 @@ def questionnaire_submit(
 ) -> list[QuestionnaireResponse]:
     """Score every instrument, save responses and flags in one transaction, close the link.
 
-    Urgent flags are emailed to whoever is on call at submit time after the commit.
+    Urgent flags are emailed (and paged) to whoever is on call at submit time: the notices
+    are written in this transaction and sent by the task queue after the commit.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -251,7 +246,7 @@ def questionnaire_submit(
         if locked.link_id:
             PrivateLink.objects.filter(pk=locked.link_id, used_at__isnull=True).update(used_at=now)
         if urgent:
-            transaction.on_commit(lambda: flags_notify(flag_ids=urgent, at=now))
+            flags_notify(flag_ids=urgent, at=now)
     logger.info("questionnaire request %s submitted", locked.pk)
     return responses
 
@@ -283,86 +278,96 @@ def _previous_scores(
 # --- Flag notices, escalation, acknowledgement ------------------------------------------------
 
 
-def _flag_admin_url(flag_id: int) -> str:
-    return settings.SITE_URL + reverse("admin:intake_flag_change", args=[flag_id])
-
-
 def _emails(shifts: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(s.clinician.email for s in shifts if s.clinician.email))
 
 
-def _send_flag_email(*, flag_ids: list[int], to: list[str], cc: list[str], level: int) -> bool:
-    """Send one notice carrying admin links only; return whether it was handed to the server."""
-    context = {"urls": [_flag_admin_url(pk) for pk in flag_ids], "level": level}
-    subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context).strip()
-    body = render_to_string("intake/questionnaire/email/flag.txt", context)
-    try:
-        EmailMessage(subject, body, None, to, cc=cc).send()
-    except Exception:
-        logger.exception("flag notice failed for flags %s (level %s)", flag_ids, level)
-        return False
-    return True
+def _page(flag_id: int, *, action: str = "trigger", level: int = 0) -> None:
+    """Queue an on-call page about one flag, when a webhook is configured."""
+    if settings.ONCALL_WEBHOOK_URL:
+        notice_enqueue(
+            kind=notices.FLAG_PAGE,
+            channel=Notice.Channel.PAGE,
+            to=["on-call pager"],
+            target=Flag(pk=flag_id),
+            params={"action": action, "level": level},
+        )
 
 
 def flags_notify(*, flag_ids: list[int], at: datetime) -> None:
-    """Email urgent flags to whoever is on call at `at`; ON_CALL_EMAIL is copy and fallback."""
+    """Queue the notice of new urgent flags to whoever is on call at `at` (ON_CALL_EMAIL is
+    copy and fallback) and a page per flag. Call inside the transaction that saved them."""
     fallback = settings.ON_CALL_EMAIL
     to = _emails(on_call_at(at)) or [fallback]
     cc = [fallback] if fallback not in to else []
-    delivered = _send_flag_email(flag_ids=flag_ids, to=to, cc=cc, level=0)
+    notice = notice_enqueue(
+        kind=notices.FLAG_URGENT,
+        to=to,
+        cc=cc,
+        target=Flag(pk=flag_ids[0]),
+        params={"flags": flag_ids, "level": 0},
+    )
+    FlagNotification.objects.bulk_create(
+        FlagNotification(
+            flag_id=pk, level=0, sent_at=at, recipients="\n".join(to + cc), notice=notice
+        )
+        for pk in flag_ids
+    )
     for pk in flag_ids:
-        try:
-            FlagNotification.objects.create(
-                flag_id=pk,
-                level=0,
-                sent_at=at,
-                recipients="\n".join(to + cc),
-                delivered=delivered,
-            )
-        except IntegrityError:
-            logger.warning("flag %s: first notice recorded twice", pk)
+        _page(pk)
+
+
+def _escalation_recipients(level: int, now: datetime) -> list[str]:
+    if level >= MAX_ESCALATION_LEVEL:
+        lead = ClinicSettings.load().lead_email or settings.CLINIC_LEAD_EMAIL
+        return list(dict.fromkeys([lead, settings.ON_CALL_EMAIL]))
+    current = on_call_at(now)
+    upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
+    return list(dict.fromkeys([settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]))
 
 
 def flags_escalate(*, now: datetime) -> int:
-    """Re-send urgent flags unacknowledged for 30 minutes per level; return notices sent.
+    """Escalate urgent flags left unacknowledged; return the number of escalations queued.
 
-    Level n is due `n * ESCALATE_AFTER` after the flag was raised and goes to the fallback
-    address and the next person on call. Each level is sent at most once per flag: the
-    FlagNotification row (unique per flag and level) is written before the email.
+    Level 1 is due `escalate_after()` after the flag was raised and goes to the fallback
+    address and the next person on call; level 2, twice that, to the clinic lead. Each
+    level is queued at most once per flag, however many workers run this at once: the flag
+    row is locked and re-read, and the FlagNotification row (unique per flag and level) is
+    written in the same transaction as the notice.
     """
+    step = escalate_after()
     candidates = Flag.objects.filter(
         level=FlagLevel.URGENT,
         acknowledged_at__isnull=True,
         escalation_level__lt=MAX_ESCALATION_LEVEL,
-        raised_at__lte=now - ESCALATE_AFTER,
+        raised_at__lte=now - step,
     ).order_by("raised_at", "pk")
     sent = 0
     for candidate in candidates:
         level = candidate.escalation_level + 1
-        if candidate.raised_at + level * ESCALATE_AFTER > now:
+        if candidate.raised_at + level * step > now:
             continue
         try:
             with transaction.atomic():
                 flag = Flag.objects.select_for_update().get(pk=candidate.pk)
                 if flag.acknowledged_at is not None or flag.escalation_level >= level:
                     continue
-                current = on_call_at(now)
-                upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
-                to = list(
-                    dict.fromkeys(
-                        [settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]
-                    )
+                to = _escalation_recipients(level, now)
+                notice = notice_enqueue(
+                    kind=notices.FLAG_ESCALATION,
+                    to=to,
+                    target=flag,
+                    params={"flags": [flag.pk], "level": level},
                 )
-                notice = FlagNotification.objects.create(
-                    flag=flag, level=level, sent_at=now, recipients="\n".join(to)
+                FlagNotification.objects.create(
+                    flag=flag, level=level, sent_at=now, recipients="\n".join(to), notice=notice
                 )
+                _page(flag.pk, level=level)
                 flag.escalation_level = level
                 flag.save(update_fields=["escalation_level"])
         except IntegrityError:
-            # Another escalate_flags run recorded this level first.
+            # Another run recorded this level first.
             continue
-        notice.delivered = _send_flag_email(flag_ids=[flag.pk], to=to, cc=[], level=level)
-        notice.save(update_fields=["delivered"])
         logger.info("flag %s escalated to level %s", flag.pk, level)
         sent += 1
     return sent
@@ -387,5 +392,7 @@ def flag_acknowledge(
         locked.acknowledgement_note = note
         locked._change_reason = "acknowledged"
         locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+        if locked.level == FlagLevel.URGENT:
+            _page(locked.pk, action="resolve")
     logger.info("flag %s acknowledged", locked.pk)
     return locked
