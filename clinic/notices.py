@@ -228,6 +228,8 @@ def _describe(exc: BaseException) -> str:
         what = f"the pager answered HTTP {exc.code}"
     elif isinstance(exc, TimeoutError):
         what = "timed out"
+    elif isinstance(exc, smtplib.SMTPServerDisconnected):
+        what = "the mail server did not answer, or hung up"
     elif isinstance(exc, smtplib.SMTPRecipientsRefused):
         what = "the mail server refused the recipients"
     elif isinstance(exc, smtplib.SMTPException):

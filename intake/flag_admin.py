@@ -60,6 +60,10 @@ class FlagNotificationInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Whoever may see the flag sees who was told about it, and whether it reached them.
+        return request.user.has_perm("intake.view_flag")
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[FlagNotification]:
         return super().get_queryset(request).select_related("notice")
 
