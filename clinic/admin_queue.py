@@ -80,14 +80,8 @@ class NoticeAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind_name",
-        "channel",
         "to",
-        "subject",
-        "status",
-        "attempts",
-        "next_try_at",
-        "sent_at",
-        "last_error",
+        "delivery",
         "about",
     ]
     list_filter = ["status", "channel", KindFilter]
@@ -119,11 +113,16 @@ class NoticeAdmin(admin.ModelAdmin):
     def to(self, obj: Notice) -> str:
         return ", ".join(obj.recipient_list + obj.cc_list)
 
+    @admin.display(description="Delivery", ordering="status")
+    def delivery(self, obj: Notice) -> str:
+        state = delivery_state(obj)
+        return format_html("<strong>{}</strong>", state) if obj.status == "failed" else state
+
     @admin.display(description="About")
     def about(self, obj: Notice) -> str:
         if not obj.content_type_id:
             return "–"
-        label = f"{obj.content_type.name} #{obj.object_id}"
+        label = f"{obj.content_type.name.capitalize()} #{obj.object_id}"
         url = target_admin_url(obj)
         return format_html('<a href="{}">{}</a>', url, label) if url else label
 
@@ -199,7 +198,9 @@ def background_jobs_panel(request: HttpRequest) -> dict | None:
                 "kind": kind_label(n.kind),
                 "urgent": n.kind in urgent,
                 "about_url": target_admin_url(n),
-                "about": f"{n.content_type.name} #{n.object_id}" if n.content_type_id else "",
+                "about": f"{n.content_type.name.capitalize()} #{n.object_id}"
+                if n.content_type_id
+                else "",
             }
             for n in rows
         ]

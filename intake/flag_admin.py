@@ -52,6 +52,8 @@ class FlagOpenFilter(admin.SimpleListFilter):
 
 class FlagNotificationInline(admin.TabularInline):
     model = FlagNotification
+    verbose_name = "email to on-call staff"
+    verbose_name_plural = "emails to on-call staff"
     extra = 0
     can_delete = False
     fields = ["level", "sent_at", "recipients", "delivery"]

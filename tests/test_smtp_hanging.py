@@ -52,7 +52,7 @@ def hanging_smtp(settings, monkeypatch):
 def test_requests_never_wait_on_a_silent_mail_server_and_notices_go_out_when_it_answers(
     hanging_smtp, scheduler, settings, django_capture_on_commit_callbacks
 ):
-    qreq, url = sent_check(codes=("phq9",))
+    _qreq, url = sent_check(codes=("phq9",))
     base = url.replace("https://chairside.test", "")
     patient = Client()
     assert patient.post(base, {"date_of_birth": DOB}).status_code == 302

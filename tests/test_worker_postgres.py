@@ -81,7 +81,7 @@ def start_workers(count: int, smtp: LocalSMTPServer, pager: PagerServer, logs: P
     for n in range(count):
         log = (logs / f"worker{n}.log").open("w")
         workers.append(
-            subprocess.Popen(  # noqa: S603 - fixed arguments
+            subprocess.Popen(
                 [sys.executable, "manage.py", "qcluster"],
                 cwd=ROOT,
                 env=env,
