@@ -310,6 +310,7 @@ if TASK_BROKER == "redis":
     Q_CLUSTER["redis"] = REDIS_URL
 elif TASK_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "clinic.tasks.OrmBroker"
 else:
     raise ImproperlyConfigured(f"TASK_BROKER must be orm or redis, not {TASK_BROKER!r}")
 # Outbox retries: minutes to wait after each failed try; failed after the last.

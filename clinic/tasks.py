@@ -19,8 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
 from django.utils import timezone
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,24 @@ SCHEDULES = [
     Job("send session reminders", "scheduling.jobs.send_reminders", 15),
     Job("purge expired private links and sessions", "clinic.jobs.purge_expired", 24 * 60, time(3)),
 ]
+
+
+class OrmBroker(ORM):
+    """django-q's database broker, except that queueing a task leaves the caller's database
+    connection alone. Its `get_connection` (run by every broker made, i.e. every task queued)
+    closes connections past CONN_MAX_AGE, which with the default of 0 made each request that
+    queued a notice reconnect for its remaining queries. The worker's polling loop still
+    drops stale connections before each look at the queue.
+    """
+
+    @staticmethod
+    def get_connection(list_key: str | None = None) -> Any:
+        return OrmQ.objects.using(Conf.ORM)
+
+    def dequeue(self) -> Any:
+        if transaction.get_autocommit(using=Conf.ORM):
+            close_old_connections()
+        return super().dequeue()
 
 
 def task_enqueue(func: str, *args: Any) -> str:

@@ -156,3 +156,18 @@ def test_the_escalation_job_uses_the_clock_and_runs_twice_harmlessly(
         assert escalate_flags() == "1 escalated"
         assert escalate_flags() == "0 escalated"
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.postgresql  # SQLite's in-memory test database is never closed
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_queueing_a_task_keeps_the_callers_database_connection(monkeypatch):
+    from django.db import connection
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    connection.ensure_connection()
+    before = connection.connection
+    task_enqueue("clinic.jobs.heartbeat")
+    assert connection.connection is before
+    assert OrmQ.objects.count() == 1
