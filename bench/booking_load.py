@@ -300,7 +300,8 @@ def start_gunicorn(db_name: str) -> subprocess.Popen:
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/healthz")
+            # The home page, not /healthz: that also wants a worker's heartbeat (none here).
+            conn.request("GET", "/")
             if conn.getresponse().status == 200:
                 return proc
         except OSError:

@@ -27,17 +27,19 @@ import smtplib
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic.models import Notice
 from clinic.tasks import task_enqueue
@@ -156,7 +158,7 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
     kind = _kinds.get(notice.kind)
     subject = ""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _clinic_locale():
             if kind is None:
                 raise LookupError("no renderer for this kind of notice")
             message = kind.render(notice)
@@ -170,6 +172,17 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
         return _record_failure(notice, exc, subject, now)
     logger.info("notice %s (%s) sent", notice.pk, notice.kind)
     return "sent"
+
+
+@contextmanager
+def _clinic_locale() -> Iterator[None]:
+    """Render as a request would: clinic time, the site's language (renderers switch to a
+    patient's own), whichever process or request sends it."""
+    with (
+        timezone.override(ZoneInfo(settings.CLINIC_TIME_ZONE)),
+        translation.override(settings.LANGUAGE_CODE),
+    ):
+        yield
 
 
 def _claim(notice_id: int, now: datetime) -> Notice | None:

@@ -7,7 +7,7 @@ import re
 import smtplib
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -246,3 +246,16 @@ def test_a_notice_locked_by_one_worker_is_skipped_not_waited_for_by_another():
     assert outcome == "not due, or taken by another worker"
     assert waited < 5  # skipped the locked row (skip_locked), did not wait for it
     assert mail.outbox == []
+
+
+def test_a_notice_sent_by_a_worker_shows_clinic_time(django_capture_on_commit_callbacks):
+    # 02:00 UTC on 25 November is still the 24th in New York; the link lasts 14 days.
+    utc = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    with (
+        mock.patch("clinic.links.timezone", **{"now.return_value": utc}),
+        timezone.override(UTC),  # as in a worker: no request, no clinic-time middleware
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sent_check(patient=PatientFactory(email="patient@example.test"), email=True)
+    (invitation,) = mail.outbox
+    assert "The link works until Dec. 8, 2026." in invitation.body
