@@ -79,17 +79,18 @@ def start_workers(count: int, smtp: LocalSMTPServer, pager: PagerServer, logs: P
     }
     workers = []
     for n in range(count):
-        log = (logs / f"worker{n}.log").open("w")
-        workers.append(
-            subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+        # The child keeps its own copy of the log's file descriptor.
+        with (logs / f"worker{n}.log").open("w") as log:
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "qcluster"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             )
-        )
     return workers
 
 
