@@ -6,7 +6,7 @@ models. Searches 4 weeks for a 4-hour and a 1-hour infusion:
 
 - engine: `find_options` on the plain values the booking service reads (days, chairs,
   active sessions of those 4 weeks), timed many times; `adapter_*` also times reading
-  those values from the database (what `booking.dose_options` does);
+  those values from the database (what `planning.dose_options` does);
 - baseline: what a typical Django appointment app does: for every candidate start on the
   15-minute grid, one ORM query per chair for overlapping active sessions.
 
@@ -40,6 +40,7 @@ django_db.setup()
 from django.db import connection
 
 from bench.clinic_model import log
+from clinic import clock
 from clinic.models import Therapy
 from scheduling import availability as engine
 from scheduling import selectors
@@ -81,7 +82,7 @@ def make_sessions(rng: random.Random) -> int:
                 chairs=chairs,
                 booked=booked,
                 request=request,
-                tz=selectors.clinic_tz(),
+                tz=clock.clinic_tz(),
                 limit=3,
             )
             if options:
@@ -132,7 +133,7 @@ def engine_search(inputs: tuple, minutes: int, first: date, last: date) -> list[
     days, chairs, booked = inputs
     request = engine.SlotRequest(minutes=minutes, earliest=first, latest=last)
     return engine.find_options(
-        days=days, chairs=chairs, booked=booked, request=request, tz=selectors.clinic_tz()
+        days=days, chairs=chairs, booked=booked, request=request, tz=clock.clinic_tz()
     )
 
 

@@ -48,6 +48,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from bench.clinic_model import ROOT, log
+from clinic import clock
 from clinic.links import link_create
 from clinic.models import PrivateLink, Therapy
 from scheduling import booking, selectors
@@ -68,7 +69,7 @@ REFERRALS_PER_CLIENT = 20  # under the 30/hour per-address limit on the referral
 
 def bench_days(n_days: int = N_DAYS) -> list[date]:
     """Return `n_days` weekdays starting the Monday after next (always in the future)."""
-    today = timezone.localdate(timezone=selectors.clinic_tz())
+    today = timezone.localdate(timezone=clock.clinic_tz())
     first = today + timedelta(days=14 - today.weekday())
     out, day = [], first
     while len(out) < n_days:
@@ -113,12 +114,17 @@ def make_doses(days: list[date]) -> list[list[int]]:
 
 
 def worker(
-    index: int, dose_ids: list[int], days: list[date], seconds: float, hot_share: float, out
+    index: int,
+    dose_ids: list[int],
+    days: list[date],
+    seconds: float,
+    hot_share: float,
+    out: multiprocessing.queues.Queue,
 ) -> None:
     """Book for `seconds`; report (latency s, outcome) per attempt. Runs in its own process."""
     connections.close_all()  # never share the parent's connection
     rng = random.Random(index)
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     chairs = {c.pk: c for c in Chair.objects.all()}
     chair_ids = sorted(chairs)
     doses = {
@@ -231,7 +237,7 @@ def http_setup(days: list[date]) -> list[str]:
     """Give HTTP_CLIENTS patients one session each and a manage link; return the tokens."""
     therapy = Therapy.objects.get(code="natalizumab")
     step = therapy.steps.order_by("position").first()
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     day = days[-1] + timedelta(days=7)
     patients = django_db.make_patients(HTTP_CLIENTS, prefix="BH")
     tokens = []

@@ -25,7 +25,7 @@ import argparse
 import json
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 from bench import django_db
@@ -34,6 +34,7 @@ django_db.setup()
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -41,10 +42,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.clinic_model import log
+from clinic import clock
 from clinic.links import link_create
 from clinic.models import PrivateLink, Therapy
 from intake.models import Flag, Instrument, QuestionnaireRequest, QuestionnaireResponse, Referral
-from scheduling import selectors
 from scheduling.models import Chair, PlannedDose, Session, SessionStatus, TreatmentCourse
 
 N_PATIENTS = 20_000
@@ -62,7 +63,7 @@ REFERRAL_STATUSES = [
 ]
 
 
-def load_sessions(patients: list, today) -> tuple[int, object]:
+def load_sessions(patients: list, today: date) -> tuple[int, object]:
     """Give each patient a course and five sessions; fill every chair and slot day by day."""
     therapy = Therapy.objects.get(code="natalizumab")
     step = therapy.steps.order_by("position").first()
@@ -71,7 +72,7 @@ def load_sessions(patients: list, today) -> tuple[int, object]:
         batch_size=2000,
     )
     chairs = list(Chair.objects.order_by("pk").values_list("pk", flat=True))
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     per_day = len(chairs) * len(SLOTS)
     n_days = -(-N_SESSIONS // per_day)
     # Centre the sessions on today so the lists hold both history and upcoming bookings.
@@ -157,7 +158,7 @@ def load_referrals(patients: list) -> int:
     return len(Referral.objects.bulk_create(rows, batch_size=2000))
 
 
-def load_flags(patients: list, staff) -> int:
+def load_flags(patients: list, staff: AbstractBaseUser) -> int:
     """One PHQ-9 response with a flag for each of the first patients; half acknowledged."""
     phq9 = Instrument.objects.get(code="phq9", is_current=True)
     now = timezone.now()
@@ -179,6 +180,7 @@ def load_flags(patients: list, staff) -> int:
             rule="phq9_total",
             label="PHQ-9 total 20 or more",
             level="urgent" if k % 3 else "review",
+            priority=0 if k % 3 else 1,  # as intake.flags.flag_raise sets it: urgent first
             raised_at=now - timedelta(minutes=k),
             acknowledged_at=now if k % 2 else None,
             acknowledged_by=staff if k % 2 else None,
@@ -220,7 +222,7 @@ def main() -> None:
     started = time.perf_counter()
     django_db.make_clinic(chairs=24, beds=2, peak_nurses=6, edge_nurses=4)
     patients = django_db.make_patients(N_PATIENTS)
-    today = timezone.localdate(timezone=selectors.clinic_tz())
+    today = timezone.localdate(timezone=clock.clinic_tz())
     while today.weekday() >= 5:
         today += timedelta(days=1)
     n_sessions, patient = load_sessions(patients, today)

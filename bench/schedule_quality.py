@@ -38,14 +38,8 @@ from bench.clinic_model import (
     upper_bound_minutes,
 )
 from clinic.catalogue import THERAPIES
-from scheduling.availability import (
-    Booked,
-    ClinicDay,
-    DoseRequest,
-    SlotRequest,
-    find_options,
-    plan_series,
-)
+from scheduling.availability import Booked, ClinicDay, SlotRequest, find_options
+from scheduling.series import DoseRequest, plan_series
 
 N_CHAIRS, N_BEDS = 12, 2
 FIRST_DAY = date(2026, 6, 1)  # a Monday, no daylight-saving change in the 4 weeks
@@ -291,7 +285,13 @@ def core_minutes(profiles: dict[date, list[int]], days: list[ClinicDay]) -> dict
     return out
 
 
-def measure(booked, ok, demand, days, open_minutes) -> dict:
+def measure(
+    booked: list[Booked],
+    ok: int,
+    demand: list[Demand],
+    days: list[ClinicDay],
+    open_minutes: int,
+) -> dict:
     """Return the quality figures of one booked schedule.
 
     peak_to_mean: the highest number of concurrent sessions seen in core hours over the 4
@@ -326,7 +326,7 @@ def comparable_day(days: list[ClinicDay], lv: dict, ff: dict) -> ClinicDay:
     return min(busy or days, key=lambda d: abs(sum(lv[d.day]) - sum(ff[d.day])))
 
 
-def plot(path, days: list[ClinicDay], day: ClinicDay, lv: dict, ff: dict) -> None:
+def plot(path: str, days: list[ClinicDay], day: ClinicDay, lv: dict, ff: dict) -> None:
     """Draw the average day of the 4 weeks (left) and one comparable busy day (right)."""
     import matplotlib
 

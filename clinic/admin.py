@@ -1,15 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.options import InlineModelAdmin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    ReadOnlyAdminMixin,
+    patient_inlines,
+)
+from clinic.clock import datetime_label
+from clinic.links import LinkError, link_reissue
 from clinic.models import (
     AccessLog,
     ClinicSettings,
@@ -20,7 +30,6 @@ from clinic.models import (
     TherapyStep,
 )
 from clinic.services import MergeError, patient_merge
-from intake.questionnaire_admin import PatientResponseInline
 
 
 class PatientAdminForm(forms.ModelForm):
@@ -50,7 +59,7 @@ class PatientAdminForm(forms.ModelForm):
             "guardian_phone",
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         given, family = cleaned.get("legal_given_name"), cleaned.get("legal_family_name")
         dob = cleaned.get("date_of_birth")
@@ -70,7 +79,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
     form = PatientAdminForm
     list_display = [
         "record_number",
@@ -90,11 +99,19 @@ class PatientAdmin(SimpleHistoryAdmin):
         "phone",
     ]
     list_select_related = ["merged_into"]
-    readonly_fields = ["record_number", "possible_duplicates", "merged_into", "created_at"]
+    readonly_fields = [
+        "record_number",
+        "possible_duplicates",
+        "merged_into",
+        "created_at",
+        "locked_links",
+    ]
     actions = ["merge_patients"]
-    inlines = [PatientResponseInline]
     fieldsets = [
-        (None, {"fields": ["record_number", "possible_duplicates", "merged_into"]}),
+        (
+            None,
+            {"fields": ["record_number", "possible_duplicates", "merged_into", "locked_links"]},
+        ),
         (
             "Name",
             {
@@ -138,16 +155,42 @@ class PatientAdmin(SimpleHistoryAdmin):
             ((reverse("admin:clinic_patient_change", args=[d.pk]), d.record_number) for d in dupes),
         )
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
+    @admin.display(description="Locked private links")
+    def locked_links(self, obj: Patient) -> str:
+        """Links that wrong dates of birth locked for good: the patient can't open them."""
+        if not obj.pk:
+            return "-"
+        locked = list(
+            obj.links.filter(locked_at__isnull=False, revoked_at__isnull=True).order_by(
+                "-locked_at"
+            )
+        )
+        if not locked:
+            return "None"
+        changelist = reverse("admin:clinic_privatelink_changelist")
+        rows = format_html_join(
+            "",
+            "<li><strong>{} locked</strong> {} after {} wrong dates of birth</li>",
+            ((str(link), datetime_label(link.locked_at), link.failed_attempts) for link in locked),
+        )
+        return format_html(
+            '<ul class="locked-links">{}</ul><a href="{}?patient__id__exact={}&amp;'
+            'locked_at__isempty=0">Re-issue from the list of links</a>',
+            rows,
+            changelist,
+            obj.pk,
+        )
+
+    def get_inlines(
+        self, request: HttpRequest, obj: Patient | None
+    ) -> list[type[InlineModelAdmin]]:
+        # Other apps' records of the patient (questionnaire responses, ...), see admin_kit.
+        return patient_inlines()
 
     @admin.action(description="Merge two records of the same person", permissions=["merge"])
-    def merge_patients(self, request: HttpRequest, queryset: QuerySet[Patient]):
+    def merge_patients(
+        self, request: HttpRequest, queryset: QuerySet[Patient]
+    ) -> TemplateResponse | None:
         patients = list(queryset.order_by("created_at"))
         if len(patients) != 2:
             self.message_user(
@@ -172,16 +215,12 @@ class PatientAdmin(SimpleHistoryAdmin):
                 messages.SUCCESS,
             )
             return None
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/clinic/patient/merge.html",
-            {
-                **self.admin_site.each_context(request),
-                "patients": patients,
-                "opts": self.model._meta,
-                "title": "Merge patient records",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
+            title="Merge patient records",
+            patients=patients,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
         )
 
     def has_merge_permission(self, request: HttpRequest) -> bool:
@@ -201,6 +240,7 @@ class TherapyStepInline(admin.TabularInline):
         "interval_days",
         "consecutive_days",
         "premed_minutes",
+        "drowsy_premedication",
         "infusion_minutes",
         "observation_minutes",
         "short_infusion_minutes",
@@ -231,32 +271,23 @@ class ClinicSettingsAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not ClinicSettings.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_repr", "ip_address"]
     list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["actor", "object_repr", "object_id", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["user", "content_type"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(PrivateLink)
 class PrivateLinkAdmin(SimpleHistoryAdmin):
     list_display = ["id", "purpose", "patient", "created_at", "expires_at", "state"]
-    list_filter = ["purpose"]
+    list_filter = ["purpose", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient__record_number", "patient__legal_family_name"]
     list_select_related = ["patient"]
     readonly_fields = [
@@ -269,9 +300,9 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
         "revoked_at",
         "used_at",
         "failed_attempts",
-        "locked_until",
+        "locked_at",
     ]
-    actions = ["revoke"]
+    actions = ["revoke", "reissue"]
 
     @admin.display(description="State")
     def state(self, obj: PrivateLink) -> str:
@@ -288,7 +319,7 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.action(description="Revoke selected links", permissions=["change"])
@@ -297,6 +328,22 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Re-issue: revoke and email the patient a new link", permissions=["change"]
+    )
+    def reissue(self, request: HttpRequest, queryset: QuerySet[PrivateLink]) -> None:
+        for link in queryset.select_related("patient"):
+            try:
+                link_reissue(link=link)
+            except LinkError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{link} re-issued: a new link is being emailed to {link.patient.record_number}.",
+                messages.SUCCESS,
+            )
 
 
 # The outbox, the task queue's pages and the background-jobs dashboard panel.

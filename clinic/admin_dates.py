@@ -38,7 +38,9 @@ class _BoundedDates:
             found = super().aggregate(first=Min(field_name), last=Max(field_name))  # type: ignore[misc]
         return found["first"], found["last"]
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None):
+    def datetimes(
+        self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None
+    ) -> QuerySet | list[datetime]:
         if kind not in ("year", "month"):
             return super().datetimes(field_name, kind, order, tzinfo)  # type: ignore[misc]
         first, last = self._bounds(field_name)
@@ -51,7 +53,7 @@ class _BoundedDates:
             for year, month in _months(first.date(), last.date(), kind, order)
         ]
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC"):
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet | list[date]:
         if kind not in ("year", "month"):
             return super().dates(field_name, kind, order)  # type: ignore[misc]
         first, last = self._bounds(field_name)

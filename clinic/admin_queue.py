@@ -19,10 +19,10 @@ from django.utils.html import format_html
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 
+from clinic.dashboard import dashboard_panel
 from clinic.health import scheduler_stale_minutes
 from clinic.models import Notice
 from clinic.notices import flag_kinds, kind_label, notice_requeue
-from clinic.sites import dashboard_panel
 
 VIEW_NOTICE_PERM = "clinic.view_notice"
 RETRY_NOTICE_PERM = "clinic.retry_notice"

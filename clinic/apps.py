@@ -16,7 +16,9 @@ class ClinicConfig(AppConfig):
     default = True
 
     def ready(self) -> None:
-        from clinic import lockouts  # noqa: F401  (adds the unlock action to axes' admin)
+        # Registered on import: system checks, the lockout admin action, the sign-in alarm,
+        # and kinds of notice (a worker loads no URLs or admin, so they are imported here).
+        from clinic import checks, links, lockouts, signin_alarm  # noqa: F401
         from clinic.roles import sync_roles_after_migrate
         from clinic.tasks import schedules_sync_after_migrate
         from clinic.twofactor import register_panel

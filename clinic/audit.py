@@ -6,12 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
 
+from clinic.client import client_ip
 from clinic.models import AccessLog
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """Return the client address; REMOTE_ADDR is trusted (the proxy sets it via gunicorn)."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def access_log(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -43,7 +43,9 @@ class Language(models.TextChoices):
 
 
 class PatientQuerySet(models.QuerySet):
-    def same_person(self, *, given_name: str, family_name: str, date_of_birth) -> PatientQuerySet:
+    def same_person(
+        self, *, given_name: str, family_name: str, date_of_birth: date
+    ) -> PatientQuerySet:
         """Return patients with the same folded name and date of birth."""
         return self.filter(
             match_key=Patient.make_match_key(given_name, family_name),
@@ -135,6 +137,14 @@ class Therapy(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
     brand = models.CharField(max_length=100, blank=True)
+    patient_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=(
+            "The treatment's name on the patient's appointments page, without notes meant for "
+            "staff (no diagnosis, no 'off-label'). Blank = the name and brand."
+        ),
+    )
     route = models.CharField(max_length=10, choices=Route.choices, default=Route.IV)
     safety_programme = models.CharField(max_length=100, blank=True)
     book_within_hours = models.PositiveIntegerField(
@@ -156,6 +166,10 @@ class Therapy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.brand})" if self.brand else self.name
+
+    @property
+    def name_for_patients(self) -> str:
+        return self.patient_name or str(self)
 
 
 class TherapyStep(models.Model):
@@ -183,6 +197,13 @@ class TherapyStep(models.Model):
     interval_days = models.PositiveIntegerField(default=0)
     consecutive_days = models.BooleanField(default=False)
     premed_minutes = models.PositiveIntegerField(default=0)
+    drowsy_premedication = models.BooleanField(
+        default=False,
+        help_text=(
+            "The premedication usually includes an antihistamine (e.g. diphenhydramine) that "
+            "can cause drowsiness: patients are asked to arrange a ride home."
+        ),
+    )
     infusion_minutes = models.PositiveIntegerField(
         validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
     )
@@ -248,6 +269,31 @@ class ClinicSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text="Nurse-to-patient ratio: concurrent patients one nurse may look after.",
     )
+    ride_after_first_dose = models.BooleanField(
+        default=True,
+        help_text=(
+            "Ask every patient to arrange a ride home after the first dose of a treatment "
+            "course (shown on their appointments page)."
+        ),
+    )
+    what_to_bring_en = models.TextField(
+        "what to bring (English)",
+        default=(
+            "A photo ID and your insurance card, a list of the medicines you take, something "
+            "to eat and drink, and something to pass the time. The room can be cool: bring a "
+            "warm layer."
+        ),
+        help_text="Shown with every appointment on the patient's appointments page.",
+    )
+    what_to_bring_es = models.TextField(
+        "what to bring (Spanish)",
+        default=(
+            "Una identificación con foto y su tarjeta del seguro, una lista de los medicamentos "
+            "que toma, algo de comer y de beber, y algo para pasar el tiempo. La sala puede "
+            "estar fresca: traiga un abrigo ligero."
+        ),
+        help_text="The same in Spanish, for patients who read the pages in Spanish.",
+    )
     lead_email = models.EmailField(
         "clinic lead's email",
         blank=True,
@@ -265,6 +311,10 @@ class ClinicSettings(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def what_to_bring(self, language: str) -> str:
+        """Return what to bring to a visit in a language (English where there is none)."""
+        return getattr(self, f"what_to_bring_{language[:2]}", "") or self.what_to_bring_en
 
     @classmethod
     def load(cls) -> ClinicSettings:
@@ -314,8 +364,15 @@ class PrivateLink(models.Model):
     used_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a single-use link has done its job."
     )
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth given on this link, in total."
+    )
+    locked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when too many wrong dates of birth lock the link for good; "
+        "re-issue it to send the patient a new one.",
+    )
 
     history = HistoricalRecords(excluded_fields=["token_hash"])
 
@@ -325,15 +382,46 @@ class PrivateLink(models.Model):
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} link #{self.pk}"
 
-    def is_expired(self, now=None) -> bool:
+    def is_expired(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.expires_at
 
-    def is_locked(self, now=None) -> bool:
-        return self.locked_until is not None and (now or timezone.now()) < self.locked_until
+    def is_locked(self, now: datetime | None = None) -> bool:
+        """Return True once wrong dates of birth have locked the link (it stays locked)."""
+        return self.locked_at is not None
 
     @staticmethod
     def default_expiry(days: int) -> timezone.datetime:
         return timezone.now() + timedelta(days=days)
+
+
+class SignInAlarm(models.Model):
+    """Many failed staff sign-ins for one username from many addresses: one row per burst.
+
+    Not a lock (each address is locked for that username by django-axes): a notice for the
+    clinic lead. `burst_open` is True on the username's current burst; a failure after a
+    quiet window closes it and may start a new one. The database allows one open burst per
+    username, so two failures at once can't raise two alarms.
+    """
+
+    username = models.CharField(max_length=150)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_failure_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveIntegerField(help_text="Failed sign-ins in this burst so far.")
+    addresses = models.PositiveIntegerField(help_text="Different addresses they came from.")
+    burst_open = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=models.Q(burst_open=True),
+                name="one_open_sign_in_alarm_per_username",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-in alarm for {self.username!r} at {self.raised_at:%Y-%m-%d %H:%M}"
 
 
 class Notice(models.Model):

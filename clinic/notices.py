@@ -94,6 +94,13 @@ def kind_label(code: str) -> str:
     return kind.label if kind else code
 
 
+def lead_email() -> str:
+    """The clinic lead's address: clinic settings, else CLINIC_LEAD_EMAIL."""
+    from clinic.models import ClinicSettings
+
+    return ClinicSettings.load().lead_email or settings.CLINIC_LEAD_EMAIL
+
+
 def flag_kinds() -> list[str]:
     """Kinds whose failure means on-call staff may not know about an urgent flag."""
     return [code for code in _kinds if code.startswith("flag_")]

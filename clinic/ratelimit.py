@@ -14,16 +14,17 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from clinic.audit import client_ip
+from clinic.client import client_ip
 
 # scope: (hits allowed, window in seconds)
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     # Referral form posts per address: a busy referring office sends a few an hour.
     "referral-post": (30, 60 * 60),
-    # Date-of-birth answers per address, over every link: stops trying many links.
-    "link-dob-address": (20, 15 * 60),
-    # Date-of-birth answers per link, whoever sends them (the link also locks after 5 wrong).
-    "link-dob-link": (10, 15 * 60),
+    # Wrong dates of birth per address, over every link: a brake on one address trying many
+    # links. Each link has its own budget in the database (10 wrong in total, then locked for
+    # good, clinic/links.py), so this only has to stop wholesale guessing, and stays high
+    # enough that others on a patient's Wi-Fi can't lock the patient out.
+    "link-dob-address": (30, 15 * 60),
 }
 
 
@@ -49,6 +50,12 @@ def rate_limit_hit(*, scope: str, ident: str) -> bool:
         cache.add(key, 1, timeout=window)
         count = 1
     return count > limit
+
+
+def rate_limit_exceeded(*, scope: str, ident: str) -> bool:
+    """Return True when `ident` has used up `scope`'s budget (without counting a hit)."""
+    limit, _window = _limit(scope)
+    return (cache.get(_key(scope, ident)) or 0) >= limit
 
 
 def address_of(request: HttpRequest) -> str:

@@ -7,6 +7,7 @@ DATABASE_URL, EMAIL_URL settings, REDIS_URL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
+    "clinic.middleware.RetryAfterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,13 +191,24 @@ LOGIN_URL = "admin:login"
 OTP_REQUIRED = env_bool("OTP_REQUIRED", not DEBUG)
 OTP_TOTP_ISSUER = "Chairside"
 
-# django-axes: 5 failures lock the account and the address for 15 minutes.
+# django-axes: 5 failures lock that account from that address for 15 minutes. The lock is on
+# the pair, so someone elsewhere who knows a colleague's username can't lock them out.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The same client address as the rate limits and the access log (clinic/client.py).
+AXES_CLIENT_IP_CALLABLE = "clinic.client.client_ip"
+# Every failure is kept (per username, the newest 1,000): the sign-in alarm counts them.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The alarm (not a lock): this many failures for one username within the window, from at
+# least this many addresses, email the clinic lead and show on the staff dashboard, once
+# per burst (clinic/signin_alarm.py).
+SIGN_IN_ALARM_FAILURES = env_int("SIGN_IN_ALARM_FAILURES", 20)
+SIGN_IN_ALARM_ADDRESSES = env_int("SIGN_IN_ALARM_ADDRESSES", 3)
+SIGN_IN_ALARM_WINDOW_MINUTES = env_int("SIGN_IN_ALARM_WINDOW_MINUTES", 60)
 
 # --- Internationalisation and time ----------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -212,7 +226,7 @@ CLINIC_TIME_ZONE = env_str("CLINIC_TIME_ZONE", "America/New_York")
 
 # --- Static files and private documents -------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Bootstrap 5 comes from the XStatic-Bootstrap package: no CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic_bootstrap.BASE_DIR)]
 STORAGES = {
@@ -221,7 +235,9 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # Whitenoise's manifest storage, but a missing or stale manifest gives plain URLs
+            # instead of a 500 on every page (and `check --deploy` warns about it).
+            else "clinic.staticfiles.ForgivingManifestStaticFilesStorage"
         )
     },
 }
@@ -245,6 +261,9 @@ elif DOCUMENT_STORAGE != "local":
     raise ImproperlyConfigured(f"DOCUMENT_STORAGE must be local or s3, not {DOCUMENT_STORAGE!r}")
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_MAX_FILES = 10
+# Images are decoded on upload; more pixels than this is refused before decoding (a 48 MP
+# phone photo fits; a decompression bomb declaring 30,000 x 30,000 does not).
+DOCUMENT_MAX_PIXELS = 50_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -269,7 +288,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Chairside <no-reply@chairsid
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ON_CALL_EMAIL = env_str("ON_CALL_EMAIL", "on-call@chairside.example")
 INTAKE_EMAIL = env_str("INTAKE_EMAIL", "intake@chairside.example")
-# Second escalation of an unacknowledged urgent flag, unless clinic settings name the lead.
+# The clinic lead (unless clinic settings name one): security notices (the sign-in alarm)
+# and the second escalation of an unacknowledged urgent flag.
 CLINIC_LEAD_EMAIL = env_str("CLINIC_LEAD_EMAIL", "lead@chairside.example")
 # An urgent flag still open this long goes to the next on call and ON_CALL_EMAIL; after
 # twice as long, to the clinic lead.
@@ -337,6 +357,27 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# The client's address (clinic/client.py; README "Behind a proxy"). With neither set,
+# X-Forwarded-For is ignored and the address is the TCP peer.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network!r} is not a network") from exc
+if len(TRUSTED_PROXIES) > 1 and TRUSTED_PROXY_COUNT not in (0, len(TRUSTED_PROXIES)):
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXIES lists one network per proxy: give as many as TRUSTED_PROXY_COUNT, "
+        "or a single network that every proxy is in"
+    )
+
+# Pages that show health data or staff work: no cache may keep them (clinic/middleware.py).
+# The staff admin, staff document downloads, and the patients' private links.
+NO_STORE_PATH_PREFIXES = ["/admin/", "/staff/", "/q/", "/my/"]
+
 # Strict policy: no inline scripts or styles anywhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -370,6 +411,6 @@ LOGGING = {
     },
 }
 
-# Seconds a private patient link stays valid, by purpose (overridable per link).
-PRIVATE_LINK_MAX_TRIES = 5
-PRIVATE_LINK_LOCK_SECONDS = 15 * 60
+# A private link locks for good after this many wrong dates of birth in total, until staff
+# re-issue it (clinic/links.py).
+PRIVATE_LINK_MAX_TRIES = 10

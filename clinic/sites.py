@@ -1,29 +1,15 @@
-"""The staff AdminSite: one site, a dashboard index that apps add panels to."""
+"""The staff AdminSite: one site, two-factor sign-in, a dashboard index (see `clinic.dashboard`)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path
 
-# A panel is a function (request) -> dict with "title", "template" and its context, or None.
-DashboardPanel = Callable[[HttpRequest], dict[str, Any] | None]
-_panels: list[tuple[int, DashboardPanel]] = []
-
-
-def dashboard_panel(order: int) -> Callable[[DashboardPanel], DashboardPanel]:
-    """Register a panel for the admin index; lower `order` shows first."""
-
-    def register(func: DashboardPanel) -> DashboardPanel:
-        _panels.append((order, func))
-        _panels.sort(key=lambda item: item[0])
-        return func
-
-    return register
+from clinic import twofactor
+from clinic.dashboard import dashboard_panels
 
 
 class ChairsideAdminSite(admin.AdminSite):
@@ -33,27 +19,18 @@ class ChairsideAdminSite(admin.AdminSite):
     index_template = "admin/chairside_index.html"
     login_template = "admin/otp/login.html"
 
-    @property
-    def login_form(self):  # type: ignore[override]
-        # Imported late: the form module imports the admin, which imports this site.
-        from clinic.twofactor import StaffLoginForm
-
-        return StaffLoginForm
+    login_form = twofactor.StaffLoginForm
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Sign in; staff without an authenticator yet go on to set one up (when 2FA is on)."""
-        from clinic.twofactor import setup_redirect
-
-        if request.method == "GET" and (to_setup := setup_redirect(request)):
+        if request.method == "GET" and (to_setup := twofactor.setup_redirect(request)):
             return to_setup
         response = super().login(request, extra_context)
-        if request.method == "POST" and (to_setup := setup_redirect(request)):
+        if request.method == "POST" and (to_setup := twofactor.setup_redirect(request)):
             return to_setup
         return response
 
-    def get_urls(self):
-        from clinic import twofactor
-
+    def get_urls(self) -> list[URLPattern | URLResolver]:
         return [
             path("two-factor/setup/", twofactor.two_factor_setup_view, name="two_factor_setup"),
             path(
@@ -72,11 +49,6 @@ class ChairsideAdminSite(admin.AdminSite):
             return bool(is_verified and is_verified())
         return True
 
-    def index(self, request: HttpRequest, extra_context: dict | None = None):
-        panels = []
-        for _, panel in _panels:
-            result = panel(request)
-            if result:
-                panels.append(result)
-        extra_context = {**(extra_context or {}), "dashboard_panels": panels}
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
+        extra_context = {**(extra_context or {}), "dashboard_panels": dashboard_panels(request)}
         return super().index(request, extra_context)

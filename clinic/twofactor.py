@@ -43,6 +43,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.dashboard import dashboard_panel
+
 BACKUP_CODE_COUNT = 10
 _TOTP_SHAPE = re.compile(r"^\d{6}$")
 _DEVICE_NAME = "Authenticator app"
@@ -266,6 +268,4 @@ def sign_in_panel(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def register_panel() -> None:
-    from clinic.sites import dashboard_panel
-
     dashboard_panel(order=900)(sign_in_panel)

@@ -6,11 +6,12 @@ import uuid
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from clinic.models import Therapy
 from intake.models import Referral, ReferralStatus
-from intake.services import WorkflowError, referral_transition
+from intake.referrals import WorkflowError, referral_transition
 
 DEMO_PEOPLE = [
     ("Testy", "Demopatient", "ocrelizumab", []),
@@ -35,7 +36,7 @@ DEMO_PEOPLE = [
 DEMO_NPI = "1234567893"
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     if Referral.objects.filter(submitter_email__endswith="@demo.chairside.example").exists():
         return
     coordinator = get_user_model().objects.get(username="coordinator")
@@ -111,7 +112,7 @@ def _demo_answers(*, item9: int = 0, fatigue: int = 3, new_neuro: int = 0) -> di
     return answers | {"fatigue_severity": fatigue, "fatigue_change": "same"}
 
 
-def seed_questionnaires(stdout) -> None:
+def seed_questionnaires(stdout: OutputWrapper) -> None:
     """Send and answer a few pre-visit checks for accepted demo patients; roster the on-call."""
     from intake.models import OnCallShift, QuestionnaireRequest
     from intake.questionnaires import (
@@ -166,6 +167,6 @@ def seed_questionnaires(stdout) -> None:
     stdout.write(f"Created {sent} demo questionnaire responses and an on-call roster.")
 
 
-def seed(stdout) -> None:  # extends the referral seed above
+def seed(stdout: OutputWrapper) -> None:  # extends the referral seed above
     _seed_referrals(stdout)
     seed_questionnaires(stdout)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import DATE_INPUT_FORMATS, DateInput
 from clinic.models import Therapy
 from intake.models import Referral, ReferralDocument
+from intake.uploads import validate_document_content
 from intake.validators import (
     sniff_content_type,
     validate_icd10,
@@ -29,7 +31,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """A file field taking several files (Django's documented pattern)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault(
             "widget",
             MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/*"}),
@@ -37,7 +39,7 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         files = [f for f in data if f] if isinstance(data, list | tuple) else [data]
         files = [f for f in files if f]
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
@@ -63,6 +65,8 @@ def check_document(upload: UploadedFile) -> tuple[str, str]:
             % {"name": upload.name[:80]},
             code="bad_type",
         )
+    # Then decode it: the first bytes only say what the file claims to be.
+    validate_document_content(upload, content_type, name=upload.name[:80])
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -213,7 +217,7 @@ class ReferralForm(forms.ModelForm):
             "submitter_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name in ("date_of_birth", "measured_on"):
             self.fields[name].input_formats = DATE_INPUT_FORMATS
@@ -312,7 +316,7 @@ class ReferralForm(forms.ModelForm):
             raise forms.ValidationError(_("Leave this field empty."))
         return ""
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         nkda = cleaned.get("no_known_drug_allergies")
         allergies = (cleaned.get("allergies") or "").strip()

@@ -317,7 +317,8 @@ class Flag(models.Model):
     rule = models.CharField(max_length=60)
     label = models.CharField(max_length=200)
     level = models.CharField(max_length=10, choices=FlagLevel.choices, db_index=True)
-    # 0 = urgent first (so ordering by it puts urgent on top without a CASE expression).
+    # 0 = urgent first (so ordering by it puts urgent on top without a CASE expression);
+    # set by the service that raises the flag (intake.flags.flag_raise).
     priority = models.PositiveSmallIntegerField(default=1, editable=False)
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -347,10 +348,6 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} flag #{self.pk}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.priority = 0 if self.level == FlagLevel.URGENT else 1
-        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

@@ -53,13 +53,14 @@ def render_referral_intake(notice: Notice) -> Email:
 @notice_kind(QUESTIONNAIRE_INVITE, "Pre-visit check link (to the patient)")
 def render_questionnaire_invite(notice: Notice) -> Email | None:
     """Make the check's private link now (the old one, if any, is revoked) and render."""
-    from intake.questionnaires import LINK_DAYS
-
     qreq = QuestionnaireRequest.objects.select_related("patient").get(pk=notice.object_id)
     if qreq.status == QuestionnaireRequest.Status.SUBMITTED:
         return None
     link, token = link_create(
-        patient=qreq.patient, purpose=PrivateLink.Purpose.QUESTIONNAIRE, days=LINK_DAYS, target=qreq
+        patient=qreq.patient,
+        purpose=PrivateLink.Purpose.QUESTIONNAIRE,
+        days=notice.params["link_days"],
+        target=qreq,
     )
     if qreq.link_id:
         PrivateLink.objects.filter(pk=qreq.link_id, revoked_at__isnull=True).update(

@@ -1,8 +1,8 @@
 """The patient's questionnaire pages behind a private link: /q/<token>/...
 
-Every view goes through `_request_from_link`, which runs the link gate (unknown 404,
-expired 410, already submitted 410, locked 429, date of birth first) and returns the
-pre-visit check the link belongs to. URLs carry only the token and a step number.
+Every view runs behind `@private_link` (unknown 404, expired 410, already submitted 410,
+locked 429, date of birth first) and reads the pre-visit check its verified link belongs to
+with `_request_of`. URLs carry only the token and a step number.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.links import link_gate
+from clinic.links import LinkRefused, private_link
 from clinic.models import PrivateLink
 from intake import instruments as defs
 from intake.instruments.translations import localized
@@ -32,20 +32,15 @@ from intake.questionnaires import (
 _PURPOSE = PrivateLink.Purpose.QUESTIONNAIRE
 
 
-def _request_from_link(
-    request: HttpRequest, token: str, *, allow_used: bool = False
-) -> QuestionnaireRequest | HttpResponse:
-    """Return the verified link's pre-visit check, or the response to show instead."""
-    gate = link_gate(request, token, purpose=_PURPOSE, allow_used=allow_used)
-    if isinstance(gate, HttpResponse):
-        return gate
+def _request_of(request: HttpRequest, link: PrivateLink) -> QuestionnaireRequest:
+    """Return the verified link's pre-visit check (the one access helper here)."""
     qreq = (
         QuestionnaireRequest.objects.select_related("patient")
-        .filter(pk=gate.object_id, patient=gate.patient)
+        .filter(pk=link.object_id, patient=link.patient)
         .first()
     )
     if qreq is None:
-        return render(request, "clinic/link_unknown.html", {}, status=404)
+        raise LinkRefused(render(request, "clinic/link_unknown.html", {}, status=404))
     return qreq
 
 
@@ -63,10 +58,9 @@ def _context(qreq: QuestionnaireRequest, steps: list[Step], token: str, **extra)
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def questionnaire_start_view(request: HttpRequest, token: str) -> HttpResponse:
-    qreq = _request_from_link(request, token)
-    if isinstance(qreq, HttpResponse):
-        return qreq
+@private_link(purpose=_PURPOSE)
+def questionnaire_start_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    qreq = _request_of(request, link)
     steps = request_steps(qreq)
     resume = _first_incomplete(qreq, steps) if qreq.draft else 1
     return render(
@@ -87,10 +81,11 @@ def questionnaire_start_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def questionnaire_step_view(request: HttpRequest, token: str, step: int) -> HttpResponse:
-    qreq = _request_from_link(request, token)
-    if isinstance(qreq, HttpResponse):
-        return qreq
+@private_link(purpose=_PURPOSE)
+def questionnaire_step_view(
+    request: HttpRequest, link: PrivateLink, token: str, step: int
+) -> HttpResponse:
+    qreq = _request_of(request, link)
     steps = request_steps(qreq)
     if step < 1 or step > len(steps):
         return redirect("intake:questionnaire_start", token=token)
@@ -148,10 +143,9 @@ def questionnaire_step_view(request: HttpRequest, token: str, step: int) -> Http
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def questionnaire_review_view(request: HttpRequest, token: str) -> HttpResponse:
-    qreq = _request_from_link(request, token)
-    if isinstance(qreq, HttpResponse):
-        return qreq
+@private_link(purpose=_PURPOSE)
+def questionnaire_review_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    qreq = _request_of(request, link)
     steps = request_steps(qreq)
     if request.method == "POST":
         try:
@@ -186,10 +180,9 @@ def _step_url(token: str, step: int) -> str:
 
 
 @never_cache
-def questionnaire_saved_view(request: HttpRequest, token: str) -> HttpResponse:
-    qreq = _request_from_link(request, token)
-    if isinstance(qreq, HttpResponse):
-        return qreq
+@private_link(purpose=_PURPOSE)
+def questionnaire_saved_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    qreq = _request_of(request, link)
     return render(
         request,
         "intake/questionnaire/saved.html",
@@ -198,10 +191,9 @@ def questionnaire_saved_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-def questionnaire_done_view(request: HttpRequest, token: str) -> HttpResponse:
-    qreq = _request_from_link(request, token, allow_used=True)
-    if isinstance(qreq, HttpResponse):
-        return qreq
+@private_link(purpose=_PURPOSE, allow_used=True)
+def questionnaire_done_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    qreq = _request_of(request, link)
     if qreq.status != QuestionnaireRequest.Status.SUBMITTED:
         return redirect("intake:questionnaire_start", token=token)
     return render(request, "intake/questionnaire/done.html", {"qreq": qreq})

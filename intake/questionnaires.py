@@ -1,53 +1,43 @@
-"""Writes on questionnaires: send a pre-visit check, save a draft page, submit, flags.
+"""Writes on questionnaires: send a pre-visit check, save a draft page, submit.
 
-Flags are saved with their response in one transaction, and so are the notices about them
-(the outbox, clinic.notices): the task queue sends them after the commit and retries a
-failed send, which never loses a flag. Nothing here puts health data in a log line, an
-email subject or an email body: emails carry a link only (intake.notices renders them).
+Flags (`intake.flags`) are saved with their response in one transaction, and so are the
+notices about them (the outbox, clinic.notices): the task queue sends them after the commit
+and retries a failed send, which never loses a flag. Nothing here puts health data in a log
+line, an email subject or an email body: emails carry a link only (intake.notices).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from clinic.links import link_create, link_url
-from clinic.models import ClinicSettings, Notice, Patient, PrivateLink
+from clinic.models import Patient, PrivateLink
 from clinic.notices import notice_enqueue
 from intake import instruments as defs
 from intake import notices
+from intake.flags import flag_raise, flags_notify
 from intake.instruments.translations import localized
 from intake.models import (
-    Flag,
     FlagLevel,
-    FlagNotification,
     Instrument,
     QuestionnaireRequest,
     QuestionnaireResponse,
     Referral,
     ReferralStatus,
 )
-from intake.oncall import next_on_call, on_call_at
 from intake.scoring import main_score, score_response
 
 logger = logging.getLogger(__name__)
 
 LINK_DAYS = 14
-# Level 1 (the next on call and ON_CALL_EMAIL) after FLAG_ESCALATE_AFTER_MINUTES; level 2
-# (the clinic lead) after twice that.
-MAX_ESCALATION_LEVEL = 2
-
-
-def escalate_after() -> timedelta:
-    return timedelta(minutes=settings.FLAG_ESCALATE_AFTER_MINUTES)
 
 
 class QuestionnaireError(Exception):
@@ -61,10 +51,6 @@ class QuestionnaireIncomplete(QuestionnaireError):
         super().__init__("Some questions still need an answer.")
         self.step = step
         self.missing = missing
-
-
-class FlagError(Exception):
-    """A flag action that can't be done; the message is for staff."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +111,12 @@ def questionnaire_send(
         qreq = QuestionnaireRequest.objects.create(patient=patient, sent_by=sent_by, due_at=due_at)
         qreq.instruments.set(chosen)
         if email and patient.email:
-            notice_enqueue(kind=notices.QUESTIONNAIRE_INVITE, to=[patient.email], target=qreq)
+            notice_enqueue(
+                kind=notices.QUESTIONNAIRE_INVITE,
+                to=[patient.email],
+                target=qreq,
+                params={"link_days": LINK_DAYS},
+            )
         else:
             link, token = link_create(
                 patient=patient,
@@ -229,13 +220,8 @@ def questionnaire_submit(
             )
             responses.append(response)
             for hit in result.flags:
-                flag = Flag.objects.create(
-                    response=response,
-                    patient=locked.patient,
-                    rule=hit.rule,
-                    label=hit.label,
-                    level=hit.level,
-                    raised_at=now,
+                flag = flag_raise(
+                    response=response, rule=hit.rule, label=hit.label, level=hit.level, at=now
                 )
                 if flag.level == FlagLevel.URGENT:
                     urgent.append(flag.pk)
@@ -273,126 +259,3 @@ def _previous_scores(
         .first()
     )
     return previous
-
-
-# --- Flag notices, escalation, acknowledgement ------------------------------------------------
-
-
-def _emails(shifts: Iterable[Any]) -> list[str]:
-    return list(dict.fromkeys(s.clinician.email for s in shifts if s.clinician.email))
-
-
-def _page(flag_id: int, *, action: str = "trigger", level: int = 0) -> None:
-    """Queue an on-call page about one flag, when a webhook is configured."""
-    if settings.ONCALL_WEBHOOK_URL:
-        notice_enqueue(
-            kind=notices.FLAG_PAGE,
-            channel=Notice.Channel.PAGE,
-            to=["on-call pager"],
-            target=Flag(pk=flag_id),
-            params={"action": action, "level": level},
-        )
-
-
-def flags_notify(*, flag_ids: list[int], at: datetime) -> None:
-    """Queue the notice of new urgent flags to whoever is on call at `at` (ON_CALL_EMAIL is
-    copy and fallback) and a page per flag. Call inside the transaction that saved them."""
-    fallback = settings.ON_CALL_EMAIL
-    to = _emails(on_call_at(at)) or [fallback]
-    cc = [fallback] if fallback not in to else []
-    notice = notice_enqueue(
-        kind=notices.FLAG_URGENT,
-        to=to,
-        cc=cc,
-        target=Flag(pk=flag_ids[0]),
-        params={"flags": flag_ids, "level": 0},
-    )
-    FlagNotification.objects.bulk_create(
-        FlagNotification(
-            flag_id=pk, level=0, sent_at=at, recipients="\n".join(to + cc), notice=notice
-        )
-        for pk in flag_ids
-    )
-    for pk in flag_ids:
-        _page(pk)
-
-
-def _escalation_recipients(level: int, now: datetime) -> list[str]:
-    if level >= MAX_ESCALATION_LEVEL:
-        lead = ClinicSettings.load().lead_email or settings.CLINIC_LEAD_EMAIL
-        return list(dict.fromkeys([lead, settings.ON_CALL_EMAIL]))
-    current = on_call_at(now)
-    upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
-    return list(dict.fromkeys([settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]))
-
-
-def flags_escalate(*, now: datetime) -> int:
-    """Escalate urgent flags left unacknowledged; return the number of escalations queued.
-
-    Level 1 is due `escalate_after()` after the flag was raised and goes to the fallback
-    address and the next person on call; level 2, twice that, to the clinic lead. Each
-    level is queued at most once per flag, however many workers run this at once: the flag
-    row is locked and re-read, and the FlagNotification row (unique per flag and level) is
-    written in the same transaction as the notice.
-    """
-    step = escalate_after()
-    candidates = Flag.objects.filter(
-        level=FlagLevel.URGENT,
-        acknowledged_at__isnull=True,
-        escalation_level__lt=MAX_ESCALATION_LEVEL,
-        raised_at__lte=now - step,
-    ).order_by("raised_at", "pk")
-    sent = 0
-    for candidate in candidates:
-        level = candidate.escalation_level + 1
-        if candidate.raised_at + level * step > now:
-            continue
-        try:
-            with transaction.atomic():
-                flag = Flag.objects.select_for_update().get(pk=candidate.pk)
-                if flag.acknowledged_at is not None or flag.escalation_level >= level:
-                    continue
-                to = _escalation_recipients(level, now)
-                notice = notice_enqueue(
-                    kind=notices.FLAG_ESCALATION,
-                    to=to,
-                    target=flag,
-                    params={"flags": [flag.pk], "level": level},
-                )
-                FlagNotification.objects.create(
-                    flag=flag, level=level, sent_at=now, recipients="\n".join(to), notice=notice
-                )
-                _page(flag.pk, level=level)
-                flag.escalation_level = level
-                flag.save(update_fields=["escalation_level"])
-        except IntegrityError:
-            # Another run recorded this level first.
-            continue
-        logger.info("flag %s escalated to level %s", flag.pk, level)
-        sent += 1
-    return sent
-
-
-def flag_acknowledge(
-    *, flag: Flag, by: AbstractBaseUser, note: str, now: datetime | None = None
-) -> Flag:
-    """Close a flag with a note, recording who and when. A closed flag can't be closed again."""
-    note = (note or "").strip()
-    if not note:
-        raise FlagError("Write a note saying what was done before acknowledging the flag.")
-    with transaction.atomic():
-        locked = Flag.objects.select_for_update().get(pk=flag.pk)
-        if locked.acknowledged_at is not None:
-            raise FlagError(
-                f"Flag #{locked.pk} was already acknowledged by {locked.acknowledged_by} "
-                f"at {timezone.localtime(locked.acknowledged_at):%Y-%m-%d %H:%M}."
-            )
-        locked.acknowledged_at = now or timezone.now()
-        locked.acknowledged_by = by
-        locked.acknowledgement_note = note
-        locked._change_reason = "acknowledged"
-        locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
-        if locked.level == FlagLevel.URGENT:
-            _page(locked.pk, action="resolve")
-    logger.info("flag %s acknowledged", locked.pk)
-    return locked

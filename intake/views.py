@@ -13,7 +13,7 @@ from clinic.ratelimit import address_of, rate_limit_hit, too_many_requests
 from clinic.twofactor import staff_verified_required
 from intake.forms import ReferralForm
 from intake.models import Referral, ReferralDocument
-from intake.services import referral_submit
+from intake.referrals import referral_submit
 
 _DONE_KEY = "referral_done"
 
@@ -63,7 +63,8 @@ def document_download_view(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,
-        as_attachment=request.GET.get("inline") != "1",
+        # Always a download, never shown in the browser: a hostile file can't run in our origin.
+        as_attachment=True,
         filename=f"{document.referral.reference}-{document.kind}-{document.pk}"
         + {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(
             document.content_type, ""

@@ -15,6 +15,9 @@ Times are rounded conservatively to whole minutes: busy sessions outwards, capac
 steps inwards. Time zones are assumed to have offsets in whole multiples of 15 minutes
 (all current ones do), so 15 real minutes from a grid point is the next grid point, also
 across a daylight-saving change.
+
+A series of doses (windows, minimum gaps, consecutive-day blocks) is planned on top of this
+engine in `scheduling.series`.
 """
 
 from __future__ import annotations
@@ -97,23 +100,6 @@ class Option:
     capacity_left: int  # min over [start, end) of capacity - concurrency, after booking
 
 
-@dataclass(frozen=True, slots=True)
-class DoseRequest:
-    """One dose (or block of daily doses) of a series."""
-
-    minutes: int
-    offset_days: int  # target day counted from the plan's first dose (0 for it)
-    window_before: int = 0  # days allowed before the target
-    window_after: int = 0  # days allowed after the target
-    min_gap_days: int = 0  # least days since the previous dose's (last) day
-    block_days: int = 1  # >1: that many consecutive calendar days, same chair + time
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesPlan:
-    options: tuple[Option, ...]  # one Option per booked day, in order (blocks expanded)
-
-
 def _to_min(dt: datetime, *, ceil: bool = False) -> int:
     """Return whole minutes since the epoch, rounded down (or up)."""
     # Reading the timedelta's fields is several times faster than timedelta division,
@@ -135,7 +121,7 @@ def _dilate(mask: int, width: int) -> int:
     return mask
 
 
-class _Day:
+class DayGrid:
     """One open day as integer time units from its opening (bit 0 = the first unit).
 
     The unit `u` is the largest number of minutes dividing every edge in the search (opening
@@ -230,9 +216,9 @@ class _Day:
         flags = bytes(map(ge, conc[:span], limit[:span])).translate(_BITCHARS)
         self.full = int(flags[::-1], 2) if flags else 0
 
-    def with_session(self, cd: ClinicDay, chair_id: int, s: int, e: int, tz: tzinfo) -> _Day:
+    def with_session(self, cd: ClinicDay, chair_id: int, s: int, e: int, tz: tzinfo) -> DayGrid:
         """Return this day with one more session booked (for planning series)."""
-        return _Day(cd, [*self.sessions, (chair_id, s, e)], self.n_chairs, tz, self.u)
+        return DayGrid(cd, [*self.sessions, (chair_id, s, e)], self.n_chairs, tz, self.u)
 
     def starts_mask(self, w: int) -> int:
         """Return grid starts where `w` units fit the hours and nurse capacity."""
@@ -295,7 +281,7 @@ def _pod_miss(part_of_day: str, local_minute: int) -> int:
     return 0
 
 
-class _Engine:
+class Engine:
     """The days of a search, built once, plus the ranking shared by single and series."""
 
     def __init__(
@@ -341,7 +327,7 @@ class _Engine:
                     if spans[k][1] > s:
                         per_day[k].append((b.chair_id, s, e))
                     k += 1
-        # The coarsest unit that keeps every edge exact (see _Day).
+        # The coarsest unit that keeps every edge exact (see DayGrid).
         edges = [GRID_MINUTES, *minutes, *(m for span in spans for m in span)]
         for d in self.cdays:
             edges.append(_to_min(d.last_start))
@@ -351,7 +337,7 @@ class _Engine:
             edges += odd
         u = gcd(*edges)
         n = len(self.chairs)
-        self.days = [_Day(cd, per_day[k], n, tz, u) for k, cd in enumerate(self.cdays)]
+        self.days = [DayGrid(cd, per_day[k], n, tz, u) for k, cd in enumerate(self.cdays)]
         self.index = {d.day: k for k, d in enumerate(self.cdays)}
 
     def allowed(self, kinds: frozenset[str]) -> list[int]:
@@ -359,7 +345,7 @@ class _Engine:
 
     def key(
         self,
-        day: _Day,
+        day: DayGrid,
         i: int,
         minutes: int,
         *,
@@ -384,7 +370,9 @@ class _Engine:
         same_time = abs(lm - anchor) // GRID_MINUTES if anchor is not None else 0
         return (_pod_miss(part_of_day, lm), new_peak, same_time, wmax, place, day.day, i)
 
-    def best_chair(self, day: _Day, i: int, minutes: int, chairs: list[int], ranking: str) -> int:
+    def best_chair(
+        self, day: DayGrid, i: int, minutes: int, chairs: list[int], ranking: str
+    ) -> int:
         if ranking == "first_fit":
             return chairs[0]
         # Keep beds and recliners for patients who need them, then fit tightly.
@@ -424,66 +412,6 @@ class _Engine:
         out.sort(key=lambda r: r[0])
         return out
 
-    def ranked_blocks(
-        self,
-        minutes: int,
-        block: int,
-        lo: date,
-        hi: date,
-        kinds: frozenset[str],
-        part_of_day: str,
-        ranking: str,
-        anchor: int | None = None,
-    ) -> list[tuple[tuple, int, int, list[tuple[int, int]]]]:
-        """Return (key, first day index, local minute, [(chair, offsets...)]) for blocks.
-
-        A block is `block` consecutive calendar days, all open, at the same local time
-        on the same chair.
-        """
-        allowed = self.allowed(kinds)
-        out = []
-        for k, first in enumerate(self.days):
-            if not lo <= first.day <= hi or k + block > len(self.days):
-                continue
-            run = self.days[k : k + block]
-            if (run[-1].day - first.day).days != block - 1:
-                continue  # a closed day inside the block
-            common: dict[int, set[int]] | None = None
-            offsets: list[dict[int, int]] = []
-            for day in run:
-                masks = day.chair_masks(minutes, allowed)
-                by_local = {day.local[i]: i for i in day.local}
-                offsets.append(by_local)
-                here = {
-                    cid: {lm for lm, i in by_local.items() if m >> i & 1}
-                    for cid, m in masks.items()
-                }
-                if common is None:
-                    common = here
-                else:
-                    common = {c: common[c] & here[c] for c in common if c in here}
-                if not common:
-                    break
-            if not common:
-                continue
-            for lm in sorted(set().union(*common.values())):
-                chairs_ok = [c for c in allowed if lm in common.get(c, ())]
-                keys = [
-                    self.key(
-                        day,
-                        offsets[j][lm],
-                        minutes,
-                        ranking=ranking,
-                        part_of_day=part_of_day,
-                        anchor=anchor,
-                    )
-                    for j, day in enumerate(run)
-                ]
-                key = (*max(keys)[:-2], first.day, lm) if ranking != "first_fit" else keys[0]
-                out.append((key, k, lm, [(c, 0) for c in chairs_ok]))
-        out.sort(key=lambda r: r[0])
-        return out
-
 
 def find_options(
     *,
@@ -509,7 +437,7 @@ def find_options(
     """
     if request.minutes <= 0 or limit <= 0:
         return []
-    eng = _Engine(days, chairs, booked, tz, request.earliest, request.latest, [request.minutes])
+    eng = Engine(days, chairs, booked, tz, request.earliest, request.latest, [request.minutes])
     ranked = eng.ranked_singles(
         request.minutes,
         request.earliest,
@@ -530,132 +458,3 @@ def find_options(
         picked.append(((*key[:4], fit, *key[4:]), k, i, chair))
     picked.sort(key=lambda r: r[0])
     return [eng.days[k].option(chair, i, request.minutes, tz) for _, k, i, chair in picked[:limit]]
-
-
-def plan_series(
-    *,
-    days: Sequence[ClinicDay],
-    chairs: Sequence[Chair],
-    booked: Sequence[Booked],
-    doses: Sequence[DoseRequest],
-    first_earliest: date,
-    first_latest: date,
-    tz: tzinfo,
-    chair_kinds: frozenset[str] = frozenset(),
-    part_of_day: str = "any",
-    limit: int = 3,
-    ranking: str = "level",
-) -> list[SeriesPlan]:
-    """Return up to `limit` consistent plans, best first.
-
-    Each dose lies inside its window relative to the ACTUAL date chosen for the first dose,
-    minimum gaps hold, blocks are consecutive open days at the same local time and chair,
-    and a plan's sessions count against each other's chairs and nurse capacity. Later doses
-    prefer the first dose's local time of day; plans are ranked by their highest day peak,
-    then how well they keep that time, then date.
-    """
-    if not doses or limit <= 0:
-        return []
-    horizon = max(d.offset_days + d.window_after + d.block_days for d in doses)
-    last = first_latest + timedelta(horizon)
-    eng = _Engine(days, chairs, booked, tz, first_earliest, last, [d.minutes for d in doses])
-    first = doses[0]
-    ranked = _dose_candidates(
-        eng, eng.days, first, first_earliest, first_latest, chair_kinds, part_of_day, ranking
-    )
-    # Offer different days first: plans 15 minutes apart on one day are not real choices.
-    seen: set[int] = set()
-    firsts = [c for c in ranked if c[1] not in seen and not seen.add(c[1])]
-    firsts += [c for c in ranked if c not in firsts]
-    plans: list[tuple[tuple, SeriesPlan]] = []
-    for tried, cand in enumerate(firsts):
-        if len(plans) >= limit or tried >= limit * 4:
-            break
-        state = list(eng.days)
-        chosen = _commit(eng, state, first, cand, ranking)
-        anchor = cand[2]
-        score_peak = max(o.peak for o in chosen)
-        drift = 0
-        d0 = chosen[0].day
-        prev_last = chosen[-1].day
-        ok = True
-        for dose in doses[1:]:
-            target = d0 + timedelta(dose.offset_days)
-            lo = max(
-                target - timedelta(dose.window_before), prev_last + timedelta(dose.min_gap_days)
-            )
-            hi = target + timedelta(dose.window_after)
-            found = _dose_candidates(
-                eng, state, dose, lo, hi, chair_kinds, part_of_day, ranking, anchor, best_only=True
-            )
-            if not found:
-                ok = False
-                break
-            opts = _commit(eng, state, dose, found[0], ranking)
-            drift += abs(found[0][2] - anchor)
-            score_peak = max(score_peak, *(o.peak for o in opts))
-            chosen.extend(opts)
-            prev_last = opts[-1].day
-        if ok:
-            plans.append(((score_peak, drift, chosen[0].start), SeriesPlan(tuple(chosen))))
-    plans.sort(key=lambda p: p[0])
-    return [p for _, p in plans[:limit]]
-
-
-def _dose_candidates(
-    eng: _Engine,
-    state: list[_Day],
-    dose: DoseRequest,
-    lo: date,
-    hi: date,
-    kinds: frozenset[str],
-    part_of_day: str,
-    ranking: str,
-    anchor: int | None = None,
-    *,
-    best_only: bool = False,
-) -> list[tuple[tuple, int, int, int, list[int]]]:
-    """Return (key, day index, local minute, offset, chairs) candidates for one dose."""
-    saved = eng.days
-    eng.days = state
-    try:
-        if dose.block_days <= 1:
-            rows = eng.ranked_singles(dose.minutes, lo, hi, kinds, part_of_day, ranking, anchor)
-            if best_only:
-                rows = rows[:1]
-            allowed = eng.allowed(kinds)
-            return [
-                (key, k, state[k].local[i], i, [c for c in allowed if masks.get(c, 0) >> i & 1])
-                for key, k, i, masks in rows
-            ]
-        blocks = eng.ranked_blocks(
-            dose.minutes, dose.block_days, lo, hi, kinds, part_of_day, ranking, anchor
-        )
-        if best_only:
-            blocks = blocks[:1]
-        return [(key, k, lm, -1, [c for c, _ in chairs]) for key, k, lm, chairs in blocks]
-    finally:
-        eng.days = saved
-
-
-def _commit(
-    eng: _Engine, state: list[_Day], dose: DoseRequest, cand: tuple, ranking: str
-) -> list[Option]:
-    """Book a candidate into the planning state; return its Options (one per day)."""
-    _key, k, lm, offset, chair_ids = cand
-    run = range(k, k + max(dose.block_days, 1))
-
-    def at(day: _Day) -> int:
-        # Singles know their offset; a block finds the same local time on each day.
-        return offset if offset >= 0 else next(i for i, m in day.local.items() if m == lm)
-
-    # One chair for the whole block: the best fit on its first day.
-    chair = eng.best_chair(state[k], at(state[k]), dose.minutes, chair_ids, ranking)
-    out = []
-    for j in run:
-        day = state[j]
-        i = at(day)
-        out.append(day.option(chair, i, dose.minutes, eng.tz))
-        s = day.minute_of(i)
-        state[j] = day.with_session(eng.cdays[j], chair, s, s + dose.minutes, eng.tz)
-    return out

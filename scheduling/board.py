@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from clinic import clock
 from scheduling import selectors
 from scheduling.models import Chair, Session, SessionStatus
 
@@ -63,17 +64,17 @@ class Board:
 
 def board_build(day: date) -> Board:
     """Return the board of one clinic-local date."""
-    tz = selectors.clinic_tz()
+    tz = clock.clinic_tz()
     clinic_day = next(iter(selectors.clinic_days(day, day)), None)
     if clinic_day is not None:
         first, last = clinic_day.opens, clinic_day.closes
     else:
-        first = selectors.local_dt(day, DEFAULT_HOURS[0], tz)
-        last = selectors.local_dt(day, DEFAULT_HOURS[1], tz)
+        first = clock.local_dt(day, DEFAULT_HOURS[0], tz)
+        last = clock.local_dt(day, DEFAULT_HOURS[1], tz)
     # In UTC: zoned arithmetic is wall-clock, so a fall-back night would lose its extra hour.
     first, last = first.astimezone(UTC), last.astimezone(UTC)
     slots = min(MAX_SLOTS, int((last - first) / SLOT))
-    midnight, next_midnight = selectors.day_bounds(day, tz)
+    midnight, next_midnight = clock.day_bounds(day, tz)
     sessions = list(
         selectors.sessions_overlapping(Session.objects.all(), midnight, next_midnight)
         .exclude(status=SessionStatus.CANCELLED)
@@ -90,13 +91,12 @@ def board_build(day: date) -> Board:
         end = min(slots, -int(-(session.end - first) // SLOT))
         if end <= begin:
             continue
-        local = session.start.astimezone(tz)
         row.blocks.append(
             Block(
                 session=session,
                 start_slot=begin + 1,
                 span=end - begin,
-                label=f"{local:%H:%M} {session.course.patient.display_name}",
+                label=f"{clock.time_label(session.start)} {session.course.patient.display_name}",
             )
         )
     active = [s for s in sessions if s.is_active]
@@ -108,12 +108,10 @@ def board_build(day: date) -> Board:
             capacity = next((c.patients for c in clinic_day.capacity if c.start <= at < c.end), 0)
         running = sum(1 for s in active if s.start <= at < s.end)
         load.append(
-            LoadCell(
-                slot=index + 1, at=f"{at.astimezone(tz):%H:%M}", sessions=running, capacity=capacity
-            )
+            LoadCell(slot=index + 1, at=clock.time_label(at), sessions=running, capacity=capacity)
         )
     hours = [
-        (index + 1, min(4, slots - index), f"{(first + index * SLOT).astimezone(tz):%H:%M}")
+        (index + 1, min(4, slots - index), clock.time_label(first + index * SLOT))
         for index in range(slots)
         if (first + index * SLOT).astimezone(tz).minute == 0
     ]
@@ -136,4 +134,4 @@ def parse_day(value: str | None, today: date) -> date:
 
 
 def day_start(day: date) -> datetime:
-    return selectors.day_bounds(day)[0]
+    return clock.day_bounds(day)[0]

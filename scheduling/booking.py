@@ -1,4 +1,8 @@
-"""The only code that writes sessions: book, move, cancel, book a course, and the visit workflow.
+"""The only code that writes sessions: book, move (a day or a whole block), cancel, book a
+course, and the visit workflow.
+
+Here live the locks, the checks, the refusals and the writes; everything that only reads
+(dose windows, free times, course plans) is in `scheduling.planning`, which this module uses.
 
 Locking rule (the one place locks are taken, in `_lock_days`):
   Every service runs in one `transaction.atomic()`. Before it reads capacity it locks the
@@ -17,8 +21,8 @@ session's row. Nothing else in the code takes locks or writes sessions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -26,9 +30,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from clinic.clock import clinic_tz, instant_after, local_day, local_dt, time_label
 from clinic.models import TherapyRequirement
 from scheduling import availability as engine
-from scheduling import selectors
+from scheduling import planning, selectors
 from scheduling.courses import course_replan
 from scheduling.models import (
     Chair,
@@ -63,19 +68,6 @@ class BookingError(Exception):
         return self.message
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One dose to book at a start time in a chair (what staff or a patient picked)."""
-
-    dose: PlannedDose
-    chair: Chair
-    start: datetime
-
-
-def _hhmm(instant: datetime) -> str:
-    return instant.astimezone(selectors.clinic_tz()).strftime("%H:%M")
-
-
 def _lock_days(days: Iterable[date]) -> None:
     """Lock the clinic days, sorted, with a short timeout. The only lock taker for days."""
     wanted = sorted(set(days))
@@ -95,139 +87,6 @@ def _lock_days(days: Iterable[date]) -> None:
         raise BookingError(_("The schedule is busy right now; please try again.")) from exc
 
 
-def _near_sessions(dose: PlannedDose, exclude: int | None) -> list[Session]:
-    """Return the course's active sessions for this dose and the doses either side."""
-    return list(
-        Session.objects.active()
-        .filter(
-            course_id=dose.course_id, dose__sequence__range=(dose.sequence - 1, dose.sequence + 1)
-        )
-        .exclude(pk=exclude)
-        .select_related("dose")
-        .order_by()  # the default ordering would join the chairs only to sort by them
-    )
-
-
-def _bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, date]:
-    earliest, latest = dose.earliest, dose.latest
-    for other in near:
-        other_day = selectors.local_day(other.start)
-        if other.dose.sequence < dose.sequence:
-            earliest = max(earliest, other_day + timedelta(days=dose.min_gap_days))
-        elif other.dose.sequence > dose.sequence:
-            latest = min(latest, other_day - timedelta(days=other.dose.min_gap_days))
-    return earliest, latest
-
-
-def dose_bounds(dose: PlannedDose, *, exclude: int | None = None) -> tuple[date, date]:
-    """Return the local dates a dose may be given: its window, narrowed by minimum gaps."""
-    return _bounds(dose, _near_sessions(dose, exclude))
-
-
-def _request(dose: PlannedDose, first: date, last: date, kind: str = "") -> engine.SlotRequest:
-    kinds = kind or dose.course.chair_kind
-    return engine.SlotRequest(
-        minutes=dose.minutes,
-        earliest=first,
-        latest=last,
-        chair_kinds=frozenset({kinds}) if kinds else frozenset(),
-        part_of_day=dose.course.part_of_day,
-    )
-
-
-def dose_options(
-    *,
-    dose: PlannedDose,
-    now: datetime | None = None,
-    exclude: int | None = None,
-    limit: int = 5,
-    ranking: str = "level",
-) -> list[engine.Option]:
-    """Return the engine's best options for one dose inside its window (from tomorrow)."""
-    now = now or timezone.now()
-    first, last = dose_bounds(dose, exclude=exclude)
-    first = max(first, selectors.local_day(now) + timedelta(days=1))
-    if first > last:
-        return []
-    return engine.find_options(
-        days=selectors.clinic_days(first, last),
-        chairs=selectors.engine_chairs(),
-        booked=selectors.engine_booked(first, last, exclude=exclude),
-        request=_request(dose, first, last),
-        tz=selectors.clinic_tz(),
-        limit=limit,
-        ranking=ranking,
-    )
-
-
-def course_plans(
-    *, doses: Sequence[PlannedDose], now: datetime | None = None, limit: int = 3
-) -> list[list[Choice]]:
-    """Return up to `limit` plans for unbooked doses of one course (in sequence order).
-
-    Consecutive-day doses sharing a block number go to the engine as one block request.
-    Each plan is a list of Choices, one per dose, ready for `course_book`.
-    """
-    now = now or timezone.now()
-    doses = sorted(doses, key=lambda d: d.sequence)
-    if not doses:
-        return []
-    first_dose = doses[0]
-    first, last = dose_bounds(first_dose)
-    first = max(first, selectors.local_day(now) + timedelta(days=1))
-    if first > last:
-        return []
-    requests: list[engine.DoseRequest] = []
-    index = 0
-    while index < len(doses):
-        dose = doses[index]
-        run = 1
-        while (
-            dose.block is not None
-            and index + run < len(doses)
-            and doses[index + run].block == dose.block
-        ):
-            run += 1
-        requests.append(
-            engine.DoseRequest(
-                minutes=dose.minutes,
-                offset_days=dose.offset_days - first_dose.offset_days,
-                window_before=(dose.target - dose.earliest).days if index else 0,
-                window_after=(dose.latest - dose.target).days if index else 0,
-                min_gap_days=dose.min_gap_days if index else 0,
-                block_days=run,
-            )
-        )
-        index += run
-    horizon = last + timedelta(
-        days=doses[-1].offset_days
-        - first_dose.offset_days
-        + (doses[-1].latest - doses[-1].target).days
-        + 1
-    )
-    course = first_dose.course
-    chairs = {c.pk: c for c in Chair.objects.filter(is_active=True)}
-    plans = engine.plan_series(
-        days=selectors.clinic_days(first, horizon),
-        chairs=selectors.engine_chairs(),
-        booked=selectors.engine_booked(first, horizon),
-        doses=requests,
-        first_earliest=first,
-        first_latest=last,
-        tz=selectors.clinic_tz(),
-        chair_kinds=frozenset({course.chair_kind}) if course.chair_kind else frozenset(),
-        part_of_day=course.part_of_day,
-        limit=limit,
-    )
-    return [
-        [
-            Choice(dose, chairs[o.chair_id], o.start)
-            for dose, o in zip(doses, plan.options, strict=True)
-        ]
-        for plan in plans
-    ]
-
-
 class _Refused(BookingError):
     """A slot refusal; its next free times are looked up once the day locks are released."""
 
@@ -237,7 +96,7 @@ class _Refused(BookingError):
         *,
         dose: PlannedDose,
         start: datetime,
-        exclude: int | None,
+        exclude: selectors.Excluded,
         near: Sequence[Session],
         chairs: list[engine.Chair],
     ) -> None:
@@ -247,47 +106,10 @@ class _Refused(BookingError):
         self.near, self.chairs = near, chairs
 
     def with_options(self, now: datetime) -> BookingError:
-        found = _next_free(
+        found = planning.next_free(
             self.dose, self.start, now, self.exclude, near=self.near, chairs=self.chairs
         )
         return BookingError(self.message, found)
-
-
-# Days searched first for the next free times; the rest of the window only if they have none.
-NEXT_FREE_FIRST_DAYS = 3
-
-
-def _next_free(
-    dose: PlannedDose,
-    start: datetime,
-    now: datetime,
-    exclude: int | None,
-    *,
-    near: Sequence[Session],
-    chairs: list[engine.Chair],
-    count: int = 3,
-) -> list[engine.Option]:
-    """Return the first `count` free times from `start` on, inside the dose's window."""
-    first, last = _bounds(dose, near)
-    first = max(first, selectors.local_day(now) + timedelta(days=1), selectors.local_day(start))
-    soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
-    found: list[engine.Option] = []
-    for lo, hi in ((first, soon), (soon + timedelta(days=1), last)):
-        if lo > hi:
-            continue
-        options = engine.find_options(
-            days=selectors.clinic_days(lo, hi),
-            chairs=chairs,
-            booked=selectors.engine_booked(lo, hi, exclude=exclude),
-            request=_request(dose, lo, hi),
-            tz=selectors.clinic_tz(),
-            limit=count + 50,
-            ranking="first_fit",
-        )
-        found += [o for o in options if o.start >= start]
-        if len(found) >= count:
-            break
-    return found[:count]
 
 
 def _offering_alternatives(run: Callable[[], T], now: datetime) -> T:
@@ -309,12 +131,12 @@ def _refusal(
     end: datetime,
     days: Sequence[engine.ClinicDay],
     booked: Sequence[engine.Booked],
-    exclude: int | None,
+    exclude: selectors.Excluded,
     near: Sequence[Session],
     chairs: list[engine.Chair],
 ) -> _Refused:
     """Explain why a slot is not feasible (the next free times are added later)."""
-    at = _hhmm(start)
+    at = time_label(start)
     if any(b.chair_id == chair.pk and b.start < end and b.end > start for b in booked):
         message = _("%(chair)s was just taken at %(time)s; here are the next free times.") % {
             "chair": chair.name,
@@ -331,11 +153,6 @@ def _refusal(
     return _Refused(message, dose=dose, start=start, exclude=exclude, near=near, chairs=chairs)
 
 
-def _chairs() -> dict[int, Chair]:
-    """Return every chair by id (the engine gets the active ones), in the admin's order."""
-    return {c.pk: c for c in Chair.objects.all()}
-
-
 def _chair(chairs: dict[int, Chair], chair_id: int) -> Chair:
     if chair_id not in chairs:
         raise BookingError(_("That chair does not exist."))
@@ -350,7 +167,7 @@ def _check_slot(
     start: datetime,
     now: datetime,
     near: Sequence[Session],
-    exclude: int | None = None,
+    exclude: selectors.Excluded = None,
 ) -> datetime:
     """Raise BookingError unless the slot is feasible now (days already locked); return end.
 
@@ -360,7 +177,7 @@ def _check_slot(
     UTC one.
     """
     start = start.astimezone(UTC)
-    day = selectors.local_day(start)
+    day = local_day(start)
     course = dose.course
     if course.status != course.Status.ACTIVE:
         raise BookingError(_("This treatment course is not active."))
@@ -373,7 +190,7 @@ def _check_slot(
         )
     if start <= now:
         raise BookingError(_("That time has already passed."))
-    earliest, latest = _bounds(dose, near)
+    earliest, latest = planning.window_bounds(dose, near)
     if not earliest <= day <= latest:
         raise BookingError(
             _("That date is outside this dose's window (%(first)s to %(last)s).")
@@ -383,7 +200,7 @@ def _check_slot(
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
     if course.chair_kind and chair.kind != course.chair_kind:
         raise BookingError(_("This patient needs a %(kind)s.") % {"kind": course.chair_kind})
-    end = selectors.instant_after(start, dose.minutes)
+    end = instant_after(start, dose.minutes)
     days = selectors.clinic_days(day, day)
     booked = selectors.engine_booked(day, day, exclude=exclude)
     # The engine answers "can a session of this kind start then" (hours, nurses, chair
@@ -398,8 +215,8 @@ def _check_slot(
         days=days,
         chairs=in_use,
         booked=booked,
-        request=_request(dose, day, day, kind=chair.kind),
-        tz=selectors.clinic_tz(),
+        request=planning.slot_request(dose, day, day, kind=chair.kind),
+        tz=clinic_tz(),
         limit=10_000,
         ranking="first_fit",
     )
@@ -419,13 +236,15 @@ def _write(make: Callable[[], Session], chair: Chair, start: datetime) -> Sessio
     except IntegrityError as exc:
         raise BookingError(
             _("%(chair)s was just taken at %(time)s; here are the next free times.")
-            % {"chair": chair.name, "time": _hhmm(start)}
+            % {"chair": chair.name, "time": time_label(start)}
         ) from exc
 
 
-def _book_one(choice: Choice, *, by: Any, now: datetime, chairs: dict[int, Chair]) -> Session:
+def _book_one(
+    choice: planning.Choice, *, by: Any, now: datetime, chairs: dict[int, Chair]
+) -> Session:
     dose = PlannedDose.objects.select_related("course__therapy", "step").get(pk=choice.dose.pk)
-    near = _near_sessions(dose, None)
+    near = planning.near_sessions(dose, None)
     if any(s.dose_id == dose.pk for s in near):
         raise BookingError(_("%(dose)s is already booked.") % {"dose": dose.label})
     chair = _chair(chairs, choice.chair.pk)
@@ -445,7 +264,7 @@ def _book_one(choice: Choice, *, by: Any, now: datetime, chairs: dict[int, Chair
     session = _write(make, chair, start)
     checks = dose.course.therapy.requirements.filter(kind=TherapyRequirement.Kind.VISIT_CHECK)
     VisitCheck.objects.bulk_create(VisitCheck(session=session, requirement=r) for r in checks)
-    course_replan(dose=dose, actual=selectors.local_day(start))
+    course_replan(dose=dose, actual=local_day(start))
     return session
 
 
@@ -466,8 +285,10 @@ def session_book(
 
     def run() -> Session:
         with transaction.atomic():
-            _lock_days([selectors.local_day(start)])
-            session = _book_one(Choice(dose, chair, start), by=by, now=now, chairs=_chairs())
+            _lock_days([local_day(start)])
+            session = _book_one(
+                planning.Choice(dose, chair, start), by=by, now=now, chairs=selectors.chairs_by_id()
+            )
             if notify:
                 _notify_after_commit([session])
             return session
@@ -477,7 +298,7 @@ def session_book(
 
 def course_book(
     *,
-    choices: Sequence[Choice],
+    choices: Sequence[planning.Choice],
     by: Any = None,
     now: datetime | None = None,
     notify: bool = True,
@@ -487,8 +308,8 @@ def course_book(
 
     def run() -> list[Session]:
         with transaction.atomic():
-            _lock_days(selectors.local_day(c.start) for c in choices)
-            chairs = _chairs()
+            _lock_days(local_day(c.start) for c in choices)
+            chairs = selectors.chairs_by_id()
             ordered = sorted(choices, key=lambda c: c.dose.sequence)
             sessions = [_book_one(choice, by=by, now=now, chairs=chairs) for choice in ordered]
             if notify:
@@ -527,7 +348,7 @@ def session_move(
 
     def run() -> Session:
         with transaction.atomic():
-            _lock_days([selectors.local_day(session.start), selectors.local_day(start)])
+            _lock_days([local_day(session.start), local_day(start)])
             locked = _locked_session(session)
             if locked.status != SessionStatus.BOOKED:
                 raise BookingError(_("Only a booked session can be moved."))
@@ -535,7 +356,7 @@ def session_move(
                 raise BookingError(
                     _("This appointment is less than 24 hours away; please call the clinic.")
                 )
-            chairs = _chairs()
+            chairs = selectors.chairs_by_id()
             target = _chair(chairs, chair.pk)
             when = start.astimezone(UTC)
             end = _check_slot(
@@ -544,21 +365,100 @@ def session_move(
                 chairs=chairs,
                 start=when,
                 now=now,
-                near=_near_sessions(locked.dose, locked.pk),
+                near=planning.near_sessions(locked.dose, locked.pk),
                 exclude=locked.pk,
             )
 
-            def make() -> Session:
-                locked.chair, locked.start, locked.end = target, when, end
-                locked.confirmed_at = None
-                locked.save(update_fields=["chair", "start", "end", "confirmed_at"])
-                return locked
-
-            moved = _write(make, target, when)
-            course_replan(dose=locked.dose, actual=selectors.local_day(when))
+            moved = _write(partial(_moved, locked, target, when, end), target, when)
+            course_replan(dose=locked.dose, actual=local_day(when))
             return moved
 
     return _offering_alternatives(run, now)
+
+
+def _moved(session: Session, chair: Chair, start: datetime, end: datetime) -> Session:
+    """Write a session's new chair and times: the patient confirms again, calendars update."""
+    session.chair, session.start, session.end = chair, start, end
+    session.confirmed_at = None
+    session.calendar_sequence += 1
+    session.save(update_fields=["chair", "start", "end", "confirmed_at", "calendar_sequence"])
+    return session
+
+
+def block_move(
+    *,
+    session: Session,
+    chair: Chair,
+    start: datetime,
+    by: Any = None,
+    now: datetime | None = None,
+    by_patient: bool = False,
+) -> list[Session]:
+    """Move the whole block of consecutive days that `session` is in, all or nothing.
+
+    The block's first day moves to `start` in `chair`; each later day follows on the next
+    calendar day at the same local time in the same chair, as blocks are booked. Every day
+    must still be booked (none begun) and, for a patient, at least 24 hours away. Each day
+    is checked as a single move is, with the block's own sessions left out of the schedule
+    (they are what moves) and the later days' one-day windows moved along with the first.
+    """
+    now = now or timezone.now()
+    doses = planning.block_doses(session.dose)
+    local = start.astimezone(clinic_tz())
+    days = [local.date() + timedelta(days=i) for i in range(len(doses))]
+    seen = planning.block_sessions(doses)
+    with transaction.atomic():
+        _lock_days([local_day(s.start) for s in seen] + days)
+        locked = list(
+            Session.objects.select_for_update(of=("self",))
+            .select_related("course", "chair", "dose__step", "dose__course__therapy")
+            .filter(pk__in=[s.pk for s in seen])
+            .order_by("dose__sequence")
+        )
+        # The days were locked from what was read before the lock: it must still hold.
+        if (
+            len(doses) < 2
+            or len(locked) != len(doses)
+            or [s.start for s in locked] != [s.start for s in seen]
+            or any(s.status != SessionStatus.BOOKED for s in locked)
+        ):
+            raise BookingError(
+                _(
+                    "Part of this treatment block has already begun or changed; please call "
+                    "the clinic to move it."
+                )
+            )
+        if by_patient and locked[0].start - now < PATIENT_CUTOFF:
+            raise BookingError(
+                _("This appointment is less than 24 hours away; please call the clinic.")
+            )
+        chairs = selectors.chairs_by_id()
+        target = _chair(chairs, chair.pk)
+        moving = [s.pk for s in locked]
+        later = [s.dose for s in locked[1:]]
+        for dose, day in zip(later, days[1:], strict=True):
+            dose.target = dose.earliest = dose.latest = day
+        PlannedDose.objects.bulk_update(later, ["target", "earliest", "latest"])
+        slots = []
+        for moved, day in zip(locked, days, strict=True):
+            when = local_dt(day, local.time()).astimezone(UTC)
+            end = _check_slot(
+                dose=moved.dose,
+                chair=target,
+                chairs=chairs,
+                start=when,
+                now=now,
+                near=planning.near_sessions(moved.dose, moving),
+                exclude=moving,
+            )
+            slots.append((moved, when, end))
+        if days[0] > local_day(locked[0].start):
+            # Moving later: the last day goes first, so no day lands where one still sits.
+            slots.reverse()
+        for moved, when, end in slots:
+            _write(partial(_moved, moved, target, when, end), target, when)
+        course_replan(dose=locked[-1].dose, actual=days[-1])
+        return locked
 
 
 def session_cancel(
@@ -572,7 +472,7 @@ def session_cancel(
     """Cancel a session, freeing its chair; patients can't within 24 hours of the start."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_days([selectors.local_day(session.start)])
+        _lock_days([local_day(session.start)])
         locked = _locked_session(session)
         if locked.status not in (SessionStatus.BOOKED, SessionStatus.CHECKED_IN):
             raise BookingError(_("This session can no longer be cancelled."))
@@ -588,7 +488,8 @@ def session_cancel(
         locked.status = SessionStatus.CANCELLED
         locked.cancelled_at = now
         locked.cancel_reason = reason.strip()[:200]
-        locked.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        locked.calendar_sequence += 1
+        locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
         return locked
 
 

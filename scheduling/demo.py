@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
+from clinic.clock import clinic_tz
 from clinic.models import Patient, Therapy
-from scheduling import booking
+from scheduling import booking, planning
 from scheduling.courses import course_create
 from scheduling.models import (
     Chair,
@@ -22,7 +24,6 @@ from scheduling.models import (
     Session,
     TreatmentCourse,
 )
-from scheduling.selectors import clinic_tz
 
 # Extra fake patients so the day board has a realistic load (not from referrals).
 _GIVEN = [
@@ -60,7 +61,7 @@ DEMO_COURSES = [
 ]
 
 
-def _setup_clinic(stdout) -> None:
+def _setup_clinic(stdout: OutputWrapper) -> None:
     if Chair.objects.exists():
         return
     for number in range(1, 11):
@@ -109,7 +110,7 @@ def _demo_courses() -> None:
         course.doses.filter(sequence=1).update(latest=start + timedelta(days=1))
 
 
-def _book(stdout) -> None:
+def _book(stdout: OutputWrapper) -> None:
     if Session.objects.exists():
         return
     scheduler = get_user_model().objects.filter(username="scheduler").first()
@@ -132,7 +133,7 @@ def _book(stdout) -> None:
             and (planned[len(doses)].block == doses[-1].block)
         ):
             doses.append(planned[len(doses)])
-        plans = booking.course_plans(doses=doses)
+        plans = planning.course_plans(doses=doses)
         if not plans:
             continue
         try:
@@ -142,7 +143,7 @@ def _book(stdout) -> None:
     stdout.write(f"Booked {booked} demo sessions (clinic time zone {clinic_tz()}).")
 
 
-def seed(stdout) -> None:
+def seed(stdout: OutputWrapper) -> None:
     _setup_clinic(stdout)
     _demo_courses()
     _book(stdout)

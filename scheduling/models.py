@@ -239,7 +239,12 @@ class PlannedDose(models.Model):
 
     @property
     def minutes(self) -> int:
-        """Return chair time: premed + infusion (short option if the course allows) + obs.
+        """Return chair time: premed + infusion + observation (see `chair_parts`)."""
+        return sum(self.chair_parts)
+
+    @property
+    def chair_parts(self) -> tuple[int, int, int]:
+        """Return (premed, infusion, observation) minutes, short infusion if the course allows.
 
         Observation is the step's, or the course's clinician-set time where the step has none.
         """
@@ -250,7 +255,7 @@ class PlannedDose(models.Model):
         observation = step.observation_minutes
         if not observation and self.course.observation_minutes:
             observation = self.course.observation_minutes
-        return step.premed_minutes + infusion + observation
+        return step.premed_minutes, infusion, observation
 
     def window_shift(self, days: int) -> None:
         delta = timedelta(days=days)
@@ -308,6 +313,13 @@ class Session(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    calendar_sequence = models.PositiveIntegerField(
+        default=0,
+        help_text=(
+            "The calendar file's SEQUENCE: raised by the booking service on every move or "
+            "cancellation, so a calendar that imported an earlier file takes the new one."
+        ),
+    )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.formats import date_format
 
+from clinic.clock import datetime_label
 from clinic.links import link_create, link_url
 from clinic.models import ClinicSettings, Notice, Patient, PrivateLink
 from clinic.notices import Email, notice_enqueue, notice_kind
 from scheduling.models import ReminderSent, Session, SessionStatus
-from scheduling.selectors import clinic_tz
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def render_reminder(notice: Notice) -> Email | None:
         "questionnaire_url": questionnaire_link(session),
     }
     with translation.override(patient.preferred_language):
-        context["when"] = date_format(session.start.astimezone(clinic_tz()), "DATETIME_FORMAT")
+        context["when"] = datetime_label(session.start, localized=True)
         subject = render_to_string("scheduling/email/reminder_subject.txt", context).strip()
         body = render_to_string("scheduling/email/reminder.txt", context)
     return Email(subject, body)
@@ -102,9 +101,7 @@ def render_booking_notice(notice: Notice) -> Email | None:
         "manage_url": _manage_link(patient, until=sessions[-1].start, since=sessions[0].created_at),
     }
     with translation.override(patient.preferred_language):
-        context["times"] = [
-            date_format(s.start.astimezone(clinic_tz()), "DATETIME_FORMAT") for s in sessions
-        ]
+        context["times"] = [datetime_label(s.start, localized=True) for s in sessions]
         subject = render_to_string("scheduling/email/booked_subject.txt", context).strip()
         body = render_to_string("scheduling/email/booked.txt", context)
     return Email(subject, body)

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
+from clinic.clock import clinic_tz, day_bounds, local_dt
 from clinic.models import ClinicSettings
 from scheduling import availability as engine
 from scheduling.models import (
@@ -28,34 +27,6 @@ from scheduling.models import (
 # day (25 hours on a fall-back day). Overlap queries use it as a lower bound on `start`:
 # without one, `start < b AND end > a` makes the start index walk every earlier session.
 LONGEST_SESSION = timedelta(hours=25)
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local_dt(day: date, at: time, tz: tzinfo | None = None) -> datetime:
-    """Return the aware instant of a local wall-clock time on a date (fold=0 in a repeat)."""
-    return datetime.combine(day, at, tzinfo=tz or clinic_tz())
-
-
-def instant_after(start: datetime, minutes: int) -> datetime:
-    """Return the instant `minutes` of real time after `start`, in UTC.
-
-    Python adds a timedelta to a zoned datetime on the wall clock, so a clinic-local start
-    plus a chair time would be an hour off across a daylight-saving change; UTC has none.
-    """
-    return start.astimezone(UTC) + timedelta(minutes=minutes)
-
-
-def local_day(instant: datetime, tz: tzinfo | None = None) -> date:
-    return instant.astimezone(tz or clinic_tz()).date()
-
-
-def day_bounds(day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
-    """Return the instants of local midnight at the start and end of a date."""
-    tz = tz or clinic_tz()
-    return local_dt(day, time(0), tz), local_dt(day + timedelta(days=1), time(0), tz)
 
 
 def _dates(first: date, last: date) -> Iterable[date]:
@@ -174,6 +145,11 @@ def sessions_overlapping(
     return sessions.filter(start__lt=end, start__gt=start - LONGEST_SESSION, end__gt=start)
 
 
+def chairs_by_id() -> dict[int, Chair]:
+    """Return every chair by id (the engine gets the active ones), in the admin's order."""
+    return {c.pk: c for c in Chair.objects.all()}
+
+
 def engine_chairs(kind: str = "") -> list[engine.Chair]:
     chairs = Chair.objects.filter(is_active=True)
     if kind:
@@ -181,14 +157,25 @@ def engine_chairs(kind: str = "") -> list[engine.Chair]:
     return [engine.Chair(id=c.pk, name=c.name, kind=c.kind) for c in chairs]
 
 
-def engine_booked(first: date, last: date, *, exclude: int | None = None) -> list[engine.Booked]:
-    """Return active sessions touching the local dates, except the session `exclude`."""
+# Sessions a read leaves out: the one being moved, or every day of a block being moved.
+Excluded = int | Collection[int] | None
+
+
+def excluding(sessions: QuerySet[Session], exclude: Excluded) -> QuerySet[Session]:
+    """Return `sessions` without the session(s) `exclude`."""
+    if exclude is None:
+        return sessions
+    return sessions.exclude(pk__in=[exclude] if isinstance(exclude, int) else list(exclude))
+
+
+def engine_booked(first: date, last: date, *, exclude: Excluded = None) -> list[engine.Booked]:
+    """Return active sessions touching the local dates, except the session(s) `exclude`."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
     # No ordering: the default one (start, chair) would join and sort the chairs for nothing.
-    sessions = sessions_overlapping(Session.objects.active(), start, end).order_by()
-    if exclude is not None:
-        sessions = sessions.exclude(pk=exclude)
+    sessions = excluding(
+        sessions_overlapping(Session.objects.active(), start, end).order_by(), exclude
+    )
     return [
         engine.Booked(chair_id=chair_id, start=s, end=e)
         for chair_id, s, e in sessions.values_list("chair_id", "start", "end")

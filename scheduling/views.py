@@ -2,70 +2,73 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from clinic.links import link_gate
+from clinic.clock import datetime_label, time_label
+from clinic.links import private_link
 from clinic.models import ClinicSettings, PrivateLink
-from scheduling import booking, selectors
+from scheduling import booking, planning
 from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
+from scheduling.visit_guide import visit_guide
 
 UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
+_MANAGE = PrivateLink.Purpose.MANAGE
 
 
-def _local(instant) -> str:
-    local = instant.astimezone(selectors.clinic_tz())
-    return date_format(local, "DATETIME_FORMAT")
-
-
-def _local_time(instant) -> str:
-    """Return the clinic-local time of day in the active language's format."""
-    return date_format(instant.astimezone(selectors.clinic_tz()), "TIME_FORMAT")
-
-
-def _session_from_link(
-    request: HttpRequest, token: str, pk: int
-) -> tuple[PrivateLink, Session] | HttpResponse:
-    """Return the link and one of its patient's sessions, or the gate's response instead."""
-    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
-    if isinstance(gate, HttpResponse):
-        return gate
+def _session_of(link: PrivateLink, pk: int) -> Session:
+    """Return one of the link's patient's sessions (the one access helper here), or 404."""
     session = (
-        Session.objects.filter(pk=pk, course__patient=gate.patient)
+        Session.objects.filter(pk=pk, course__patient=link.patient)
         .select_related("dose__step", "dose__course", "course", "chair")
         .first()
     )
     if session is None:
         raise Http404
-    return gate, session
+    return session
 
 
-def manage_view(request: HttpRequest, token: str) -> HttpResponse:
-    gate = link_gate(request, token, purpose=PrivateLink.Purpose.MANAGE)
-    if isinstance(gate, HttpResponse):
-        return gate
+@private_link(purpose=_MANAGE)
+def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
     now = timezone.now()
-    sessions = (
-        Session.objects.filter(course__patient=gate.patient, status__in=UPCOMING, end__gt=now)
-        .select_related("chair")
+    clinic = ClinicSettings.load()
+    sessions = list(
+        Session.objects.filter(
+            course__patient=link.patient,
+            status__in=(*UPCOMING, SessionStatus.CANCELLED),
+            end__gt=now,
+        )
+        .select_related("chair", "dose__step", "dose__course__therapy")
         .order_by("start")
     )
+    upcoming = [s for s in sessions if s.status in UPCOMING]
+    blocks = planning.blocks_of(s.dose for s in upcoming)
     rows = [
         {
             "session": s,
-            "when": _local(s.start),
-            "until": _local_time(s.end),
+            "when": datetime_label(s.start, localized=True),
+            "until": time_label(s.end, localized=True),
             "changeable": s.status == SessionStatus.BOOKED
             and s.start - now >= booking.PATIENT_CUTOFF,
+            "guide": visit_guide(
+                session=s, block=blocks.get((s.course_id, s.dose.block), [s.dose]), clinic=clinic
+            ),
         }
+        for s in upcoming
+    ]
+    cancelled = [
+        {"session": s, "when": datetime_label(s.start, localized=True)}
         for s in sessions
+        if s.status == SessionStatus.CANCELLED
     ]
     return render(
         request,
@@ -73,18 +76,19 @@ def manage_view(request: HttpRequest, token: str) -> HttpResponse:
         {
             "token": token,
             "rows": rows,
-            "clinic": ClinicSettings.load(),
-            "patient_name": gate.patient.preferred_name or gate.patient.legal_given_name,
+            "cancelled": cancelled,
+            "clinic": clinic,
+            "patient_name": link.patient.preferred_name or link.patient.legal_given_name,
         },
     )
 
 
 @require_POST
-def session_confirm_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
+@private_link(purpose=_MANAGE)
+def session_confirm_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
     try:
         booking.session_confirm(session=session)
     except booking.BookingError as exc:
@@ -94,11 +98,11 @@ def session_confirm_view(request: HttpRequest, token: str, pk: int) -> HttpRespo
     return redirect("scheduling:manage", token=token)
 
 
-def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
+@private_link(purpose=_MANAGE)
+def session_cancel_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
     form = PatientCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"] or "Cancelled by the patient"
@@ -118,20 +122,32 @@ def session_cancel_view(request: HttpRequest, token: str, pk: int) -> HttpRespon
         {
             "token": token,
             "session": session,
-            "when": _local(session.start),
+            "when": datetime_label(session.start, localized=True),
             "form": form,
             "clinic": ClinicSettings.load(),
         },
     )
 
 
-def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    _link, session = found
-    options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=8)
-    choices = [(encode_pick(o.chair_id, o.start), _local(o.start)) for o in options]
+def _moved_message(start: datetime) -> str:
+    # "(clinic time)" after the time also keeps "8 a.m." from ending in a second full stop.
+    return _("Your appointment is now on %(when)s (clinic time).") % {
+        "when": datetime_label(start, localized=True)
+    }
+
+
+@private_link(purpose=_MANAGE)
+def session_reschedule_view(
+    request: HttpRequest, link: PrivateLink, token: str, pk: int
+) -> HttpResponse:
+    session = _session_of(link, pk)
+    if session.dose.block is not None:
+        return _block_reschedule(request, token, session)
+    too_late = session.start - timezone.now() < booking.PATIENT_CUTOFF
+    options = [] if too_late else planning.move_options(session=session, limit=8)
+    choices = [
+        (encode_pick(o.chair_id, o.start), datetime_label(o.start, localized=True)) for o in options
+    ]
     form = PickForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
@@ -142,9 +158,7 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
         except booking.BookingError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request, _("Your appointment is now on %(when)s.") % {"when": _local(start)}
-            )
+            messages.success(request, _moved_message(start))
             return redirect("scheduling:manage", token=token)
     return render(
         request,
@@ -152,19 +166,77 @@ def session_reschedule_view(request: HttpRequest, token: str, pk: int) -> HttpRe
         {
             "token": token,
             "session": session,
-            "when": _local(session.start),
+            "when": datetime_label(session.start, localized=True),
             "form": form,
             "clinic": ClinicSettings.load(),
-            "too_late": session.start - timezone.now() < booking.PATIENT_CUTOFF,
+            "too_late": too_late,
         },
     )
 
 
-def session_ics_view(request: HttpRequest, token: str, pk: int) -> HttpResponse:
-    found = _session_from_link(request, token, pk)
-    if isinstance(found, HttpResponse):
-        return found
-    link, session = found
+def _block_reschedule(request: HttpRequest, token: str, session: Session) -> HttpResponse:
+    """Reschedule one day of a consecutive-day block: the whole block moves, or none of it."""
+    now = timezone.now()
+    doses = planning.block_doses(session.dose)
+    sessions = planning.block_sessions(doses)
+    # Every day still booked and the first at least 24 hours away, or it is the clinic's call.
+    movable = (
+        len(sessions) == len(doses)
+        and all(s.status == SessionStatus.BOOKED for s in sessions)
+        and sessions[0].start - now >= booking.PATIENT_CUTOFF
+    )
+    plans = planning.block_move_options(doses=doses, sessions=sessions, now=now) if movable else []
+    following = len(doses) - 1
+    choices = [
+        (
+            encode_pick(plan[0].chair_id, plan[0].start),
+            ngettext(
+                "%(when)s, and the next day at the same time",
+                "%(when)s, and the next %(count)d days at the same time",
+                following,
+            )
+            % {"when": datetime_label(plan[0].start, localized=True), "count": following},
+        )
+        for plan in plans
+    ]
+    form = PickForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
+        try:
+            booking.block_move(
+                session=session, chair=Chair.objects.get(pk=chair_id), start=start, by_patient=True
+            )
+        except booking.BookingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "All %(count)d days are moved: the first is now on %(when)s (clinic time), "
+                    "and the others follow on the next days at the same time."
+                )
+                % {"count": len(doses), "when": datetime_label(start, localized=True)},
+            )
+            return redirect("scheduling:manage", token=token)
+    return render(
+        request,
+        "scheduling/reschedule_block.html",
+        {
+            "token": token,
+            "session": session,
+            "day": [d.pk for d in doses].index(session.dose_id) + 1,
+            "days": len(doses),
+            "current": [datetime_label(s.start, localized=True) for s in sessions],
+            "movable": movable,
+            "form": form,
+            "clinic": ClinicSettings.load(),
+        },
+    )
+
+
+@private_link(purpose=_MANAGE)
+def session_ics_view(request: HttpRequest, link: PrivateLink, token: str, pk: int) -> HttpResponse:
+    session = _session_of(link, pk)
     body = session_ics(
         session=session, clinic=ClinicSettings.load(), language=link.patient.preferred_language
     )

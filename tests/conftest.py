@@ -74,6 +74,15 @@ def _test_settings(settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _english_to_start():
+    """A request leaves its language active in the thread: each test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from io import BytesIO
 
 import factory
 from django.contrib.auth import get_user_model
+from PIL import Image
+from pypdf import PdfWriter
 
 from clinic.models import Patient, Therapy
 from intake.models import Referral
@@ -126,8 +129,24 @@ def referral_form_data(**overrides) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+def _small_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _small_image(kind: str) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (16, 12), (200, 30, 60)).save(out, kind)
+    return out.getvalue()
+
+
+# Real, small documents: uploads are decoded on the server (intake/uploads.py).
+PDF_BYTES = _small_pdf()
+PNG_BYTES = _small_image("PNG")
+JPEG_BYTES = _small_image("JPEG")
 
 
 # --- scheduling ---------------------------------------------------------------------------

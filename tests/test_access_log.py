@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 
 from clinic.links import link_create
-from clinic.models import AccessLog, Patient
+from clinic.models import AccessLog, Patient, PrivateLink
 from intake.models import Referral, ReferralDocument
 from tests.factories import PDF_BYTES, PatientFactory, ReferralFactory
 
@@ -94,10 +94,10 @@ def test_opening_a_patient_writes_exactly_one_row(client, coordinator):
 
 
 def test_opening_a_private_link_writes_one_row_for_the_patient(client):
-    from django.http import HttpResponse
+    from django.http import HttpRequest, HttpResponse
     from django.test import RequestFactory
 
-    from clinic.links import link_gate
+    from clinic.links import private_link
 
     patient = PatientFactory()
     _link, token = link_create(patient=patient, purpose="questionnaire", days=7)
@@ -108,7 +108,12 @@ def test_opening_a_private_link_writes_one_row_for_the_patient(client):
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
-    result = link_gate(request, token, purpose="questionnaire")
+
+    @private_link(purpose="questionnaire")
+    def behind(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+        return HttpResponse("behind the gate")
+
+    result = behind(request, token=token)
     assert isinstance(result, HttpResponse) and result.status_code == 302
     row = only_row()
     assert row.actor == "patient link"

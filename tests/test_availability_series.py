@@ -5,14 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling.availability import (
-    Booked,
-    CapacityStep,
-    Chair,
-    ClinicDay,
-    DoseRequest,
-    plan_series,
-)
+from scheduling.availability import Booked, CapacityStep, Chair, ClinicDay
+from scheduling.series import DoseRequest, plan_series
 
 TZ = ZoneInfo("America/New_York")
 MONDAY = date(2026, 6, 1)

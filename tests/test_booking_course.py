@@ -7,15 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.booking import (
-    BookingError,
-    Choice,
-    course_book,
-    course_plans,
-    session_book,
-    session_move,
-)
+from scheduling.booking import BookingError, course_book, session_book, session_move
 from scheduling.models import Session
+from scheduling.planning import Choice, course_plans
 from tests.factories import clinic_week, ready_course
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.clock import instant_after
 from scheduling.board import board_build
 from scheduling.booking import session_book, session_move
 from scheduling.models import Session
-from scheduling.selectors import instant_after
 from tests.factories import clinic_week, ready_course
 
 NY = ZoneInfo("America/New_York")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from scheduling import booking
+from scheduling import booking, planning
 from scheduling.booking import BookingError, session_book
 from tests.factories import clinic_week, ready_course
 
@@ -27,13 +27,13 @@ def test_the_next_free_times_are_searched_outside_the_booking_transaction(monkey
         dose=ready_course().doses.get(sequence=1), chair=chairs[0], start=TEN_THIRTY, now=NOW
     )
     searched_inside_transaction = []
-    original = booking._next_free
+    original = planning.next_free
 
     def spy(*args, **kwargs):
         searched_inside_transaction.append(connection.in_atomic_block)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(booking, "_next_free", spy)
+    monkeypatch.setattr(planning, "next_free", spy)
     with pytest.raises(BookingError) as refused:
         session_book(
             dose=ready_course().doses.get(sequence=1), chair=chairs[0], start=TEN_THIRTY, now=NOW
@@ -58,7 +58,7 @@ def test_a_chair_that_does_not_exist_is_refused_cleanly():
 def test_the_next_free_times_reach_past_the_first_days_searched_when_those_are_full():
     (chair,) = clinic_week(chairs=1)
     filler = ready_course(start_after=MONDAY)
-    for offset in range(booking.NEXT_FREE_FIRST_DAYS):  # Monday to Wednesday, all day
+    for offset in range(planning.NEXT_FREE_FIRST_DAYS):  # Monday to Wednesday, all day
         day = date(2027, 1, 4 + offset)
         booking.Session.objects.create(
             course=filler,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from intake.models import ReferralStatus as S
-from intake.services import referral_transition
+from intake.referrals import referral_transition
 from scheduling.courses import CourseError, course_create, course_override, course_replan
 from scheduling.models import PlannedDose, TreatmentCourse
 from tests.factories import PatientFactory, ReferralFactory, therapy

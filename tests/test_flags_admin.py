@@ -10,14 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import AccessLog
+from intake.flags import FlagError, flag_acknowledge
 from intake.models import Flag, QuestionnaireRequest, QuestionnaireResponse
-from intake.questionnaires import (
-    FlagError,
-    flag_acknowledge,
-    questionnaire_save_page,
-    questionnaire_submit,
-    request_steps,
-)
+from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
 from tests.factories import PatientFactory, instrument, sent_check
 
 pytestmark = pytest.mark.django_db

@@ -11,13 +11,9 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from intake.flags import flags_escalate
 from intake.models import Flag, FlagNotification, QuestionnaireResponse
-from intake.questionnaires import (
-    flags_escalate,
-    questionnaire_save_page,
-    questionnaire_submit,
-    request_steps,
-)
+from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
 from tests.factories import OnCallShiftFactory, UserFactory, sent_check
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +114,7 @@ def test_a_calm_response_sends_no_notice(django_capture_on_commit_callbacks):
 
 def test_flags_are_not_written_when_the_submit_transaction_fails():
     qreq = urgent_check()
-    broken = mock.patch("intake.questionnaires.Flag.objects.create", side_effect=RuntimeError)
+    broken = mock.patch("intake.flags.Flag.objects.create", side_effect=RuntimeError)
     with broken, pytest.raises(RuntimeError):
         questionnaire_submit(qreq=qreq, now=T0)
     assert not QuestionnaireResponse.objects.exists()
@@ -183,7 +179,7 @@ def test_a_late_cron_run_sends_one_level_at_a_time(escalate, django_capture_on_c
 def test_an_acknowledged_flag_is_not_escalated(
     escalate, django_capture_on_commit_callbacks, clinician
 ):
-    from intake.questionnaires import flag_acknowledge
+    from intake.flags import flag_acknowledge
 
     flag = submitted_urgent_flag(django_capture_on_commit_callbacks)
     flag_acknowledge(flag=flag, by=clinician, note="Called, safe.", now=T0 + timedelta(minutes=5))

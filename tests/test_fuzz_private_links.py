@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic.forms import DateOfBirthForm
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from tests.factories import PatientFactory
 from tests.fuzz_strategies import (
@@ -41,8 +41,12 @@ DOB = "1980-03-27"
 def gate_view(request: HttpRequest, purpose: str, token: str) -> HttpResponse:
     if purpose not in PrivateLink.Purpose.values:
         return HttpResponse(status=404)
-    result = link_gate(request, token, purpose=purpose)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+
+    @private_link(purpose=purpose)
+    def behind(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+        return HttpResponse("behind the gate")
+
+    return behind(request, token=token)
 
 
 urlpatterns = [
@@ -78,7 +82,7 @@ def test_hostile_date_of_birth_answers_never_fail_and_write_only_what_they_shoul
     cache.clear()
     link, token = links[purpose]
     # Each example starts from an unlocked link and a new browser (no cookies).
-    PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=0, locked_until=None)
+    PrivateLink.objects.filter(pk=link.pk).update(failed_attempts=0, locked_at=None)
     client.cookies.clear()
     # The oracle sees the post as the view does: a multi-value dict, last value wins.
     form = DateOfBirthForm(

@@ -27,9 +27,11 @@ def _saved_page(language: str) -> str:
 
 def test_the_link_expiry_date_is_the_clinics_date(settings):
     settings.CLINIC_TIME_ZONE = "America/New_York"
-    assert "The link works until Jan. 4, 2027." in _saved_page("en")
+    assert "The link works until Monday, Jan. 4, 2027, 10 p.m. (clinic time)." in _saved_page("en")
 
 
 def test_the_link_expiry_date_is_the_clinics_date_in_spanish(settings):
     settings.CLINIC_TIME_ZONE = "America/New_York"
-    assert "El enlace funciona hasta el 4 de enero de 2027." in _saved_page("es")
+    assert "El enlace funciona hasta el lunes, 4 de enero de 2027, 22:00 (hora de la clínica)." in (
+        _saved_page("es")
+    )

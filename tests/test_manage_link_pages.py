@@ -49,12 +49,14 @@ def test_nothing_is_shown_before_the_date_of_birth(client):
     assert "09:00" not in response.content.decode()
 
 
-def test_a_wrong_date_of_birth_five_times_locks_the_link(client):
+def test_a_wrong_date_of_birth_ten_times_locks_the_link(client):
     url = _link(_session())
-    for _ in range(4):
+    for _ in range(9):
         assert client.post(url, {"date_of_birth": "1999-01-01"}).status_code == 200
-    assert client.post(url, {"date_of_birth": "1999-01-01"}).status_code == 429
-    assert client.post(url, {"date_of_birth": DOB}).status_code == 429
+    assert client.post(url, {"date_of_birth": "1999-01-01"}).status_code == 403
+    locked = client.post(url, {"date_of_birth": DOB})
+    assert locked.status_code == 403
+    assert "This link is locked" in locked.content.decode()
 
 
 def test_the_patient_sees_the_local_start_time_and_confirms():

@@ -21,8 +21,8 @@ from django.test import Client
 from django.utils import timezone
 
 from clinic.models import Therapy
+from intake.flags import flags_escalate
 from intake.models import Flag, QuestionnaireRequest, Referral
-from intake.questionnaires import flags_escalate
 from scheduling.models import Session
 from tests.factories import OnCallShiftFactory, clinic_week, instrument, referral_form_data
 

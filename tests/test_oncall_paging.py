@@ -11,8 +11,9 @@ from django.core import mail
 
 from clinic.models import Notice
 from clinic.notices import notices_send_due
+from intake.flags import flag_acknowledge, flags_escalate
 from intake.models import Flag
-from intake.questionnaires import flag_acknowledge, flags_escalate, questionnaire_submit
+from intake.questionnaires import questionnaire_submit
 from tests.local_servers import PagerServer
 from tests.test_flags_notify import urgent_check
 

@@ -258,4 +258,37 @@ def test_a_notice_sent_by_a_worker_shows_clinic_time(django_capture_on_commit_ca
     ):
         sent_check(patient=PatientFactory(email="patient@example.test"), email=True)
     (invitation,) = mail.outbox
-    assert "The link works until Dec. 8, 2026." in invitation.body
+    assert "Dec. 8, 2026, 9 p.m. (clinic time)" in invitation.body
+
+
+def test_a_worker_knows_every_kind_of_notice_without_loading_urls_or_admin():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, json; django.setup(); from clinic.notices import _kinds; "
+        "print(json.dumps(sorted(_kinds)))"
+    )
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [
+        "booking_notice",
+        "flag_escalation",
+        "flag_page",
+        "flag_urgent",
+        "link_reissued",
+        "questionnaire_invite",
+        "referral_intake",
+        "referral_received",
+        "session_reminder",
+        "sign_in_alarm",
+    ]

@@ -7,7 +7,7 @@ import pytest
 from clinic.models import Patient
 from intake.models import Referral, ReferralTransition
 from intake.models import ReferralStatus as S
-from intake.services import WorkflowError, referral_transition
+from intake.referrals import WorkflowError, referral_transition
 from intake.workflow import allowed_targets
 from tests.factories import PatientFactory, ReferralFactory
 

@@ -17,8 +17,9 @@ from clinic.jobs import heartbeat, last_beat, purge_expired
 from clinic.links import link_create
 from clinic.models import ClinicSettings, Heartbeat, PrivateLink
 from clinic.tasks import PREFIX, SCHEDULES, schedules_sync, task_enqueue
+from intake.flags import flags_escalate
 from intake.jobs import escalate_flags
-from intake.questionnaires import flags_escalate, questionnaire_submit
+from intake.questionnaires import questionnaire_submit
 from tests.factories import OnCallShiftFactory, PatientFactory, UserFactory
 from tests.test_flags_notify import urgent_check
 

@@ -1,7 +1,12 @@
-"""Error pages (400, 403, 404, 410, 429, 500): friendly, on brand, and they leak nothing."""
+"""Error pages (400, 403, 404, 410, 429, 500): friendly, on brand, and they leak nothing.
+
+They render even when the static files were never collected or the manifest is stale.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -13,9 +18,10 @@ from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 
-from clinic.links import link_create, link_gate
+from clinic.links import link_create, private_link
 from clinic.models import PrivateLink
 from tests.factories import PatientFactory, ReferralFactory
+from tests.test_security_headers import production_env
 
 SECRET_MARKER = "internal-detail-3f9a"
 
@@ -32,9 +38,9 @@ def suspicious_view(request: HttpRequest) -> HttpResponse:
     raise SuspiciousOperation(SECRET_MARKER)
 
 
-def gate_view(request: HttpRequest, token: str) -> HttpResponse:
-    result = link_gate(request, token, purpose=PrivateLink.Purpose.QUESTIONNAIRE)
-    return result if isinstance(result, HttpResponse) else HttpResponse("behind the gate")
+@private_link(purpose=PrivateLink.Purpose.QUESTIONNAIRE)
+def gate_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResponse:
+    return HttpResponse("behind the gate")
 
 
 # This module is also the URLconf of its tests: the real site plus views that fail on purpose.
@@ -170,3 +176,81 @@ def test_error_pages_carry_the_security_headers(prod):
         assert "unsafe-inline" not in response["Content-Security-Policy"]
         assert response["X-Frame-Options"] == "DENY"
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+PRODUCTION_STATIC = "clinic.staticfiles.ForgivingManifestStaticFilesStorage"
+
+
+@pytest.fixture(params=["never-collected", "stale-manifest"])
+def prod_without_static(request, settings, tmp_path):
+    """Production, with the static files never collected or a manifest from an older release."""
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STATIC}}
+    if request.param == "stale-manifest":
+        settings.STATIC_ROOT.mkdir()
+        (settings.STATIC_ROOT / "staticfiles.json").write_text(
+            '{"paths": {"css/old.css": "css/old.0123456789ab.css"}, "version": "1.1"}'
+        )
+    return Client(raise_request_exception=False)
+
+
+def test_the_referral_form_renders_without_static_files(prod_without_static):
+    response = prod_without_static.get("/refer/")
+    assert response.status_code == 200
+    assert "/static/css/chairside.css" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "heading"),
+    [
+        ("/test-suspicious/", 400, "Something was wrong with that request"),
+        ("/test-forbidden/", 403, "open this page"),
+        ("/no-such-page/", 404, "Page not found"),
+        ("/test-boom/", 500, "Sorry, something went wrong on our side"),
+    ],
+)
+def test_error_pages_render_without_static_files(prod_without_static, url, status, heading):
+    assert_friendly(prod_without_static.get(url), status, heading)
+
+
+def test_410_and_429_render_without_static_files(prod_without_static, settings):
+    link, token = link_create(patient=PatientFactory(), purpose="questionnaire", days=1)
+    PrivateLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    assert_friendly(prod_without_static.get(f"/test-gate/{token}/"), 410, "This link has expired")
+    settings.RATE_LIMITS = {"referral-post": (1, 600)}
+    prod_without_static.post("/refer/", {})
+    response = prod_without_static.post("/refer/", {})
+    assert_friendly(response, 429, "Please wait a little")
+    assert response["Retry-After"] == "600"
+
+
+def test_the_500_page_falls_back_to_bare_html_when_it_cannot_render(prod, monkeypatch):
+    def broken_render(*args, **kwargs):
+        raise RuntimeError("template engine down")
+
+    monkeypatch.setattr("clinic.views.render", broken_render)
+    response = prod.get("/test-boom/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Sorry, something went wrong on our side" in html
+    for leak in LEAKS:
+        assert leak not in html, leak
+
+
+def test_production_uses_the_forgiving_manifest_storage():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.STORAGES['staticfiles']['BACKEND'])"
+    )
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == PRODUCTION_STATIC

@@ -33,10 +33,30 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_is_clean_with_production_variables():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    # A deploy collects the static files first, as .ci/run does.
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "static")}
+    collected = _manage("collectstatic", "--noinput", "-v", "0", env=env)
+    assert collected.returncode == 0, collected.stderr
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_static_manifest_is_missing(tmp_path):
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "never-collected")}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "chairside.W001" in result.stderr
+    assert "collectstatic" in result.stderr
+    # A warning, not an error: without --fail-level WARNING the app still starts.
+    assert _manage("check", "--deploy", env=env).returncode == 0
+
+
+def test_development_needs_no_static_manifest(tmp_path):
+    env = {"DEBUG": "1", "STATIC_ROOT": str(tmp_path / "never-collected")}
+    result = _manage("check", "--deploy", env=env)
+    assert "chairside.W001" not in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

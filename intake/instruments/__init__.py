@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,9 @@ def definition_check(definition: dict[str, Any], *, source: str = "definition") 
         )
 
 
-def _check_condition(cond: Any, item_ids: set[str], score_ids: set[str], fail) -> None:
+def _check_condition(
+    cond: Any, item_ids: set[str], score_ids: set[str], fail: Callable[[str], None]
+) -> None:
     if not isinstance(cond, dict) or len(cond.keys() & CONDITION_KEYS) != 1:
         fail(f"a condition needs exactly one of {sorted(CONDITION_KEYS)}: {cond!r}")
         return

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0003_outbox_heartbeat_lead_email'),
+        ('clinic', '0006_outbox_heartbeat_lead_email'),
         ('intake', '0003_questionnaires'),
     ]
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from clinic.notices import notices_send_due
-from intake.questionnaires import flags_escalate
+from intake.flags import flags_escalate
 
 
 class Command(BaseCommand):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from intake.instruments import DefinitionError
@@ -11,7 +13,7 @@ from intake.instruments.loader import instruments_load
 class Command(BaseCommand):
     help = "Load questionnaire instruments from intake/instruments/*.json as new versions."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             changed = instruments_load()
         except DefinitionError as exc:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.sites import dashboard_panel
 from intake.models import OnCallShift
 from intake.oncall import next_on_call, on_call_at, roster_gaps, roster_overlaps
 
 
-@admin.register(OnCallShift)
 class OnCallShiftAdmin(SimpleHistoryAdmin):
     list_display = ["clinician", "starts_at", "ends_at", "phone", "overlaps", "note"]
     list_filter = ["clinician"]
@@ -33,7 +32,9 @@ class OnCallShiftAdmin(SimpleHistoryAdmin):
         )
         return ", ".join(str(s.clinician) for s in others) or "-"
 
-    def changelist_view(self, request: HttpRequest, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         now = timezone.now()
         end = now + timedelta(days=14)
         shifts = list(
@@ -49,7 +50,6 @@ class OnCallShiftAdmin(SimpleHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
 
-@dashboard_panel(order=12)
 def on_call_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_oncallshift"):
         return None

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0002_therapy_catalogue_and_roles'),
+        ('clinic', '0005_visit_guide'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

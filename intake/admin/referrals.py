@@ -1,20 +1,28 @@
+"""Staff side of referrals: the triage queue, status moves, documents, the new-referrals panel."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
-from clinic.audit import access_log
-from clinic.sites import dashboard_panel
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    NoAddInline,
+    ReadOnlyHistoryAdmin,
+    ReadOnlyInline,
+)
 from intake.forms import REFERRAL_SECTIONS
 from intake.models import (
     OPEN_STATUSES,
@@ -23,7 +31,7 @@ from intake.models import (
     ReferralStatus,
     ReferralTransition,
 )
-from intake.services import WorkflowError, referral_transition
+from intake.referrals import WorkflowError, referral_transition
 from intake.workflow import NOTE_REQUIRED, allowed_targets
 
 
@@ -38,10 +46,8 @@ class TransitionForm(forms.Form):
         )
 
 
-class ReferralDocumentInline(admin.TabularInline):
+class ReferralDocumentInline(NoAddInline):
     model = ReferralDocument
-    extra = 0
-    can_delete = False
     fields = ["kind", "download", "content_type", "size", "uploaded_at"]
     readonly_fields = fields
 
@@ -50,40 +56,30 @@ class ReferralDocumentInline(admin.TabularInline):
         url = reverse("intake:document_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-
-class ReferralTransitionInline(admin.TabularInline):
+class ReferralTransitionInline(ReadOnlyInline):
     model = ReferralTransition
-    extra = 0
-    can_delete = False
     fields = ["at", "from_status", "to_status", "by", "note"]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class AgeFilter(admin.SimpleListFilter):
     title = "waiting"
     parameter_name = "waiting"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("2", "More than 2 days"), ("7", "More than a week")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() in {"2", "7"}:
             cutoff = timezone.now() - timezone.timedelta(days=int(self.value()))
             return queryset.filter(received_at__lt=cutoff, status__in=OPEN_STATUSES)
         return queryset
 
 
-@admin.register(Referral)
-class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
+class ReferralAdmin(
+    AccessLoggedAdmin, AdminPagesMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin
+):
     list_display = [
         "reference",
         "status",
@@ -151,7 +147,7 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             return "None: this referral is closed."
         return format_html_join(", ", "{}", ((ReferralStatus(t).label,) for t in targets))
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/transition/<str:target>/",
@@ -161,19 +157,10 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if obj is not None:
-            if request.method == "GET":
-                access_log(request, obj)
-            if self.has_status_permission(request):
-                extra_context["transitions"] = [
-                    (t, ReferralStatus(t).label) for t in allowed_targets(obj.status)
-                ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_view_context(self, request: HttpRequest, obj: Referral) -> dict[str, Any]:
+        if not self.has_status_permission(request):
+            return {}
+        return {"transitions": [(t, ReferralStatus(t).label) for t in allowed_targets(obj.status)]}
 
     def has_status_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("intake.change_referral_status")
@@ -182,7 +169,7 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
         # Referrals come in through the public form, so every one has the same checks.
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     def transition_view(self, request: HttpRequest, pk: int, target: str) -> HttpResponse:
@@ -202,7 +189,8 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             request.POST if request.method == "POST" else None,
             note_required=target in NOTE_REQUIRED,
         )
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             try:
                 referral_transition(
                     referral=referral,
@@ -218,16 +206,18 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
                     f"{referral.reference} moved to {ReferralStatus(target).label}.",
                     messages.SUCCESS,
                 )
-            return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "referral": referral,
-            "form": form,
-            "target_label": ReferralStatus(target).label,
-            "title": f"Change status of {referral.reference}",
-        }
-        return TemplateResponse(request, "admin/intake/referral/transition.html", context)
+            return True  # back to the referral either way: the message says what happened
+
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=change_url,
+            template="admin/intake/referral/transition.html",
+            title=f"Change status of {referral.reference}",
+            referral=referral,
+            target_label=ReferralStatus(target).label,
+        )
 
     @admin.action(description="Start review of selected new referrals", permissions=["status"])
     def start_review(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
@@ -250,8 +240,7 @@ class ReferralAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             )
 
 
-@admin.register(ReferralDocument)
-class ReferralDocumentAdmin(SimpleHistoryAdmin):
+class ReferralDocumentAdmin(ReadOnlyHistoryAdmin):
     list_display = ["id", "referral", "kind", "download", "content_type", "size", "uploaded_at"]
     list_filter = ["kind", "content_type"]
     search_fields = ["referral__reference"]
@@ -273,17 +262,7 @@ class ReferralDocumentAdmin(SimpleHistoryAdmin):
         url = reverse("intake:document_download", args=[obj.pk])
         return format_html('<a href="{}">Download</a>', url)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@dashboard_panel(order=30)
 def new_referrals_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_referral"):
         return None
@@ -295,7 +274,3 @@ def new_referrals_panel(request: HttpRequest) -> dict | None:
         "referrals": waiting.select_related("therapy").order_by("received_at")[:10],
         "count": waiting.count(),
     }
-
-
-# Questionnaires, flags and the on-call roster register from their own modules.
-from intake import flag_admin, oncall_admin, questionnaire_admin  # noqa: E402, F401

@@ -1,25 +1,29 @@
-"""Staff side of questionnaires: send checks, read responses, acknowledge flags, on-call roster.
+"""Staff side of questionnaires: instruments, sending checks, reading responses (patient page too).
 
-Imported by intake/admin.py so these register on the staff site. Every write goes through
-intake.questionnaires (the same services the patient pages use).
+Every write goes through intake.questionnaires (the same services the patient pages use).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
+from clinic.admin_kit import (
+    AccessLoggedAdmin,
+    AdminPagesMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyHistoryAdmin,
+    ReadOnlyInline,
+)
+from clinic.clock import datetime_label
 from intake import instruments as defs
 from intake.models import (
     FlagLevel,
@@ -88,13 +92,11 @@ def render_response(response: QuestionnaireResponse) -> str:
     )
 
 
-class PatientResponseInline(admin.TabularInline):
+class PatientResponseInline(ReadOnlyInline):
     """The patient's responses with their main scores over time (on the patient page)."""
 
     model = QuestionnaireResponse
     fk_name = "patient"
-    extra = 0
-    can_delete = False
     verbose_name_plural = "Questionnaire responses over time"
     fields = ["opened", "instrument", "main_score", "main_band", "open_flags"]
     readonly_fields = fields
@@ -111,25 +113,16 @@ class PatientResponseInline(admin.TabularInline):
     @admin.display(description="Submitted")
     def opened(self, obj: QuestionnaireResponse) -> str:
         url = reverse("admin:intake_questionnaireresponse_change", args=[obj.pk])
-        return format_html(
-            '<a href="{}">{}</a>',
-            url,
-            timezone.localtime(obj.submitted_at).strftime("%Y-%m-%d %H:%M"),
-        )
+        return format_html('<a href="{}">{}</a>', url, datetime_label(obj.submitted_at))
 
     @admin.display(description="Open flags")
     def open_flags(self, obj: QuestionnaireResponse) -> int:
         return obj.open_flag_count
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+class InstrumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Instruments come from the definition files, so each is reviewed in one place."""
 
-
-@admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
     list_display = ["short_title", "code", "version", "is_current", "loaded_at"]
     list_filter = ["is_current", "code"]
     search_fields = ["code", "title"]
@@ -145,25 +138,15 @@ class InstrumentAdmin(admin.ModelAdmin):
         "definition",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Instruments come from the definition files, so each is reviewed in one place.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 class FlagStateFilter(admin.SimpleListFilter):
     title = "flag state"
     parameter_name = "flags"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("urgent", "Open urgent flag"), ("open", "Any open flag"), ("none", "No flags")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "urgent":
             return queryset.filter(
                 flags__level=FlagLevel.URGENT, flags__acknowledged_at__isnull=True
@@ -175,19 +158,7 @@ class FlagStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@admin.register(QuestionnaireResponse)
-class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
+class QuestionnaireResponseAdmin(AccessLoggedAdmin, ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "patient",
@@ -223,17 +194,8 @@ class QuestionnaireResponseAdmin(ReadOnlyHistoryAdmin):
     def summary(self, obj: QuestionnaireResponse) -> str:
         return render_response(obj)
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
 
-
-@admin.register(QuestionnaireRequest)
-class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
+class QuestionnaireRequestAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "__str__",
         "patient",
@@ -267,7 +229,7 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("instruments")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return request.user.has_perm("intake.add_questionnairerequest")
 
     @admin.display(description="Questionnaires")
@@ -275,7 +237,7 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
         return ", ".join(i.short_title for i in obj.ordered_instruments())
 
     @admin.display(description="Link expires")
-    def link_expires(self, obj: QuestionnaireRequest):
+    def link_expires(self, obj: QuestionnaireRequest) -> datetime | str:
         return obj.link.expires_at if obj.link else "-"
 
     @admin.display(description="Responses")
@@ -287,21 +249,18 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
             "", "<h3>{}</h3>{}", ((r.instrument.title, render_response(r)) for r in responses)
         )
 
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         # Coordinators send checks but don't read the answers.
         if request.user.has_perm(VIEW_RESPONSES_PERM):
             return self.fields
         return [f for f in self.fields if f != "responses_summary"]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         """Send a pre-visit check through the service (link + email), not a bare row."""
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -327,10 +286,9 @@ class QuestionnaireRequestAdmin(ReadOnlyHistoryAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:intake_questionnairerequest_change", args=[qreq.pk])
                 )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Send a pre-visit check",
-        }
-        return TemplateResponse(request, "admin/intake/questionnaire_send.html", context)
+        return self.admin_page(
+            request,
+            "admin/intake/questionnaire_send.html",
+            title="Send a pre-visit check",
+            form=form,
+        )

@@ -1,96 +1,44 @@
-"""Staff scheduling in admin, part 1: capacity set-up and courses (book a course or a dose).
+"""Staff scheduling in admin: treatment courses (prerequisites, book a course or a dose).
 
 Every session change goes through `scheduling.booking`; the admin only parses and renders.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, Model, Q, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.audit import access_log
-from scheduling import booking, selectors
+from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline
+from clinic.clock import datetime_label, local_day
+from scheduling import booking, planning, selectors
 from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
-    Chair,
-    ClosedDate,
     CoursePrerequisite,
-    NurseOverride,
-    NurseShift,
-    OpeningHours,
     PlannedDose,
-    Session,
     TreatmentCourse,
 )
 
-# Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
-COURSE_BOOK_DOSES = 4
 
-
-@admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["name"]
-
-
-@admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "opens", "last_start", "closes"]
-
-
-@admin.register(ClosedDate)
-class ClosedDateAdmin(admin.ModelAdmin):
-    list_display = ["day", "reason"]
-    date_hierarchy = "day"
-
-
-@admin.register(NurseShift)
-class NurseShiftAdmin(admin.ModelAdmin):
-    list_display = ["weekday", "starts", "ends", "nurses"]
-    list_filter = ["weekday"]
-
-
-@admin.register(NurseOverride)
-class NurseOverrideAdmin(admin.ModelAdmin):
-    list_display = ["day", "starts", "ends", "nurses", "reason"]
-    date_hierarchy = "day"
-
-
-def local_label(instant) -> str:
-    """Return an instant as clinic-local text for staff pages."""
-    return f"{instant.astimezone(selectors.clinic_tz()):%a %d %b %Y %H:%M}"
-
-
-class CoursePrerequisiteInline(admin.TabularInline):
+class CoursePrerequisiteInline(NoAddInline):
     model = CoursePrerequisite
     fields = ["requirement", "met", "met_on", "note", "recorded_by"]
     readonly_fields = ["requirement", "met_on", "recorded_by"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
-class PlannedDoseInline(admin.TabularInline):
+class PlannedDoseInline(NoAddInline):
     model = PlannedDose
     fields = ["sequence", "label", "target", "earliest", "latest", "booked", "book"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlannedDose]:
         return super().get_queryset(request).prefetch_related("sessions__chair")
@@ -101,9 +49,8 @@ class PlannedDoseInline(admin.TabularInline):
         if not active:
             return "—"
         session = active[0]
-        return (
-            f"{local_label(session.start)}, {session.chair.name} ({session.get_status_display()})"
-        )
+        status = session.get_status_display()
+        return f"{datetime_label(session.start)}, {session.chair.name} ({status})"
 
     @admin.display(description="")
     def book(self, dose: PlannedDose) -> str:
@@ -113,8 +60,7 @@ class PlannedDoseInline(admin.TabularInline):
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
-@admin.register(TreatmentCourse)
-class TreatmentCourseAdmin(SimpleHistoryAdmin):
+class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "patient", "therapy", "status", "prerequisites_state", "created_at"]
     list_filter = ["status", "therapy"]
     list_select_related = ["patient", "therapy"]
@@ -167,30 +113,25 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
         # Courses come from accepted referrals so every one has its doses and prerequisites.
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        course = self.get_object(request, object_id)
-        if course is not None and request.method == "GET":
-            access_log(request, course)
-        extra_context = {
-            **(extra_context or {}),
+    def change_view_context(self, request: HttpRequest, obj: TreatmentCourse) -> dict[str, Any]:
+        return {
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
         if formset.model is not CoursePrerequisite:
             return super().save_formset(request, form, formset, change)
         for item in formset.save(commit=False):
             prerequisite_record(prerequisite=item, met=item.met, by=request.user, note=item.note)
         return None
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/book/", view(self.course_book_view), name="scheduling_course_book"),
@@ -203,14 +144,6 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _context(self, request: HttpRequest, course: TreatmentCourse, title: str) -> dict:
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "course": course,
-            "title": title,
-        }
-
     def _course(self, request: HttpRequest, pk: int, perm: str) -> TreatmentCourse:
         """Return the course if the user holds `perm` (the one access helper here)."""
         if not request.user.has_perm(perm):
@@ -219,17 +152,22 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
             TreatmentCourse.objects.select_related("patient", "therapy"), pk=pk
         )
 
-    def _book(self, request: HttpRequest, course: TreatmentCourse, picks: list) -> bool:
-        doses = {d.pk: d for d in course.doses.select_related("step", "course")}
-        chairs = {c.pk: c for c in Chair.objects.all()}
+    def _book(self, request: HttpRequest, course: TreatmentCourse, form: PickForm) -> bool:
+        """Book the picked option(s) through the booking service; say what happened."""
         try:
-            choices = [booking.Choice(doses[d], chairs[c], start) for d, c, start in picks]
+            picks = decode_picks(form.cleaned_data["pick"])
+        except ValueError:
+            return False
+        doses = {d.pk: d for d in course.doses.select_related("step", "course")}
+        chairs = selectors.chairs_by_id()
+        try:
+            choices = [planning.Choice(doses[d], chairs[c], start) for d, c, start in picks]
             booking.course_book(choices=choices, by=request.user)
         except (KeyError, TypeError):
             self.message_user(request, "That option is no longer valid.", messages.ERROR)
             return False
         except booking.BookingError as exc:
-            times = ", ".join(local_label(o.start) for o in exc.options)
+            times = ", ".join(datetime_label(o.start) for o in exc.options)
             self.message_user(request, f"{exc} {times}".strip(), messages.ERROR)
             return False
         self.message_user(request, f"Booked {len(choices)} session(s).", messages.SUCCESS)
@@ -237,96 +175,75 @@ class TreatmentCourseAdmin(SimpleHistoryAdmin):
 
     def course_book_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
-        booked = set(
-            Session.objects.active().filter(course=course).values_list("dose_id", flat=True)
-        )
-        unbooked = [d for d in course.doses.select_related("step", "course") if d.pk not in booked]
-        wanted = unbooked[:COURSE_BOOK_DOSES]
-        while (
-            len(wanted) < len(unbooked)
-            and wanted[-1].block is not None
-            and (unbooked[len(wanted)].block == wanted[-1].block)
-        ):
-            wanted.append(unbooked[len(wanted)])
-        plans = booking.course_plans(doses=wanted) if wanted else []
+        wanted = planning.course_doses_to_book(course)
+        plans = planning.course_plans(doses=wanted) if wanted else []
         choices = [
             (";".join(encode_pick(c.chair.pk, c.start, c.dose.pk) for c in plan), f"Plan {i}")
             for i, plan in enumerate(plans, 1)
         ]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        loads = self._loads(plans)
-        context = {
-            **self._context(request, course, f"Book {course}"),
-            "form": form,
-            "plans": [
-                (value, [(c, loads.get(selectors.local_day(c.start), 0)) for c in plan])
+        loads = planning.plan_day_loads(plans)
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=lambda: self._book(request, course, form),
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/course_book.html",
+            title=f"Book {course}",
+            course=course,
+            plans=[
+                (value, [(c, loads.get(local_day(c.start), 0)) for c in plan])
                 for (value, _label), plan in zip(choices, plans, strict=True)
             ],
-            "doses": wanted,
-        }
-        return TemplateResponse(request, "admin/scheduling/course_book.html", context)
-
-    def _loads(self, plans: list[list[booking.Choice]]) -> dict:
-        days = sorted({selectors.local_day(c.start) for plan in plans for c in plan})
-        if not days:
-            return {}
-        booked = selectors.engine_booked(days[0], days[-1])
-        return {day: selectors.day_load(day, booked) for day in days}
+            doses=wanted,
+        )
 
     def dose_book_view(self, request: HttpRequest, pk: int, dose_pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.book_session")
         dose = get_object_or_404(course.doses.select_related("step", "course"), pk=dose_pk)
-        options = booking.dose_options(dose=dose, limit=6)
+        options = planning.dose_options(dose=dose, limit=6)
         choices = [
-            (encode_pick(o.chair_id, o.start, dose.pk), local_label(o.start)) for o in options
+            (encode_pick(o.chair_id, o.start, dose.pk), datetime_label(o.start)) for o in options
         ]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
-            try:
-                picks = decode_picks(form.cleaned_data["pick"])
-            except ValueError:
-                picks = []
-            if picks and self._book(request, course, picks):
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        chairs = {c.pk: c for c in Chair.objects.all()}
-        first, last = booking.dose_bounds(dose)
-        context = {
-            **self._context(request, course, f"Book {dose}"),
-            "form": form,
-            "dose": dose,
-            "window": (first, last),
-            "options": [
+        chairs = selectors.chairs_by_id()
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=lambda: self._book(request, course, form),
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/dose_book.html",
+            title=f"Book {dose}",
+            course=course,
+            dose=dose,
+            window=planning.dose_bounds(dose),
+            options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
             ],
-        }
-        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
+        )
 
     def override_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         course = self._course(request, pk, "scheduling.override_prerequisites")
         form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             try:
                 course_override(course=course, by=request.user, reason=form.cleaned_data["reason"])
             except CourseError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(
-                    request, "Prerequisites overridden; reason recorded.", messages.SUCCESS
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:scheduling_treatmentcourse_change", args=[pk])
-                )
-        context = {**self._context(request, course, "Override prerequisites"), "form": form}
-        return TemplateResponse(request, "admin/scheduling/reason.html", context)
+                return False
+            self.message_user(
+                request, "Prerequisites overridden; reason recorded.", messages.SUCCESS
+            )
+            return True
+
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=reverse("admin:scheduling_treatmentcourse_change", args=[pk]),
+            template="admin/scheduling/reason.html",
+            title="Override prerequisites",
+            course=course,
+        )

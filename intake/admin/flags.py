@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -9,17 +11,15 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from clinic.admin_kit import AccessLoggedAdmin, AdminPagesMixin, NoAddInline, ReadOnlyHistoryAdmin
 from clinic.admin_queue import delivery_state
-from clinic.audit import access_log
 from clinic.models import Notice
-from clinic.sites import dashboard_panel
+from intake.flags import FlagError, flag_acknowledge
 from intake.models import Flag, FlagLevel, FlagNotification
-from intake.questionnaire_admin import ReadOnlyHistoryAdmin
 from intake.questionnaire_forms import FlagAcknowledgeForm
-from intake.questionnaires import FlagError, flag_acknowledge
 
 ACK_PERM = "intake.acknowledge_flag"
 
@@ -39,10 +39,10 @@ class FlagOpenFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("open", "Open"), ("acknowledged", "Acknowledged")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "open":
             return queryset.filter(acknowledged_at__isnull=True)
         if self.value() == "acknowledged":
@@ -50,19 +50,14 @@ class FlagOpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FlagNotificationInline(admin.TabularInline):
+class FlagNotificationInline(NoAddInline):
     model = FlagNotification
     verbose_name = "email to on-call staff"
     verbose_name_plural = "emails to on-call staff"
-    extra = 0
-    can_delete = False
     fields = ["level", "sent_at", "recipients", "delivery"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
         # Whoever may see the flag sees who was told about it, and whether it reached them.
         return request.user.has_perm("intake.view_flag")
 
@@ -74,8 +69,7 @@ class FlagNotificationInline(admin.TabularInline):
         return delivery_state(obj.notice)
 
 
-@admin.register(Flag)
-class FlagAdmin(ReadOnlyHistoryAdmin):
+class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     list_display = [
         "level",
         "label",
@@ -132,7 +126,7 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ACK_PERM)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/acknowledge/",
@@ -142,20 +136,11 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        obj = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if obj is not None and request.method == "GET" and self.has_view_permission(request, obj):
-            access_log(request, obj)
-            extra_context["can_acknowledge"] = obj.is_open and self.has_acknowledge_permission(
-                request
-            )
-            extra_context["failed_notices"] = [
-                n for n in flag_notices(obj) if n.status == Notice.Status.FAILED
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_view_context(self, request: HttpRequest, obj: Flag) -> dict[str, Any]:
+        return {
+            "can_acknowledge": obj.is_open and self.has_acknowledge_permission(request),
+            "failed_notices": [n for n in flag_notices(obj) if n.status == Notice.Status.FAILED],
+        }
 
     def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_acknowledge_permission(request):
@@ -174,22 +159,20 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
         if not flag.is_open:
             self.message_user(request, f"{flag} is already acknowledged.", messages.WARNING)
             return HttpResponseRedirect(change_url)
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/intake/flag/acknowledge.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "flags": [flag],
-                "form": form,
-                "title": f"Acknowledge {flag}",
-            },
+            title=f"Acknowledge {flag}",
+            flags=[flag],
+            form=form,
         )
 
     @admin.action(
         description="Acknowledge selected flags (with a note)", permissions=["acknowledge"]
     )
-    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Flag]):
+    def acknowledge_selected(
+        self, request: HttpRequest, queryset: QuerySet[Flag]
+    ) -> TemplateResponse | None:
         form = FlagAcknowledgeForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             done, refused = 0, []
@@ -206,21 +189,16 @@ class FlagAdmin(ReadOnlyHistoryAdmin):
                     request, f"Already acknowledged: {', '.join(refused)}.", messages.WARNING
                 )
             return None
-        return TemplateResponse(
+        return self.admin_page(
             request,
             "admin/intake/flag/acknowledge.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "flags": list(queryset.select_related("patient")),
-                "form": form,
-                "action": "acknowledge_selected",
-                "title": "Acknowledge flags",
-            },
+            title="Acknowledge flags",
+            flags=list(queryset.select_related("patient")),
+            form=form,
+            action="acknowledge_selected",
         )
 
 
-@dashboard_panel(order=10)
 def open_flags_panel(request: HttpRequest) -> dict | None:
     if not request.user.has_perm("intake.view_flag"):
         return None

@@ -1,56 +1,46 @@
-"""Staff scheduling in admin: sessions (workflow actions, move, cancel), day board, dashboard.
-
-Capacity set-up and courses are registered in `scheduling.admin_courses`, imported here.
+"""Staff scheduling in admin: sessions (workflow actions, move, cancel).
 
 Every session change goes through `scheduling.booking`; the admin only parses and renders.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Model, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_dates import CheapDateHierarchyMixin
-from clinic.audit import access_log
-from clinic.sites import dashboard_panel
-from scheduling import booking, selectors
-from scheduling.admin_courses import local_label
-from scheduling.board import board_build, parse_day
+from clinic.admin_kit import AccessLoggedAdmin, NoAddInline
+from clinic.clock import datetime_label
+from scheduling import booking, planning, selectors
+from scheduling.admin.board import DayBoardMixin
 from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     Chair,
     Session,
-    SessionStatus,
     VisitCheck,
 )
 
 
-class VisitCheckInline(admin.TabularInline):
+class VisitCheckInline(NoAddInline):
     model = VisitCheck
     fields = ["requirement", "done", "note", "recorded_by", "recorded_at"]
     readonly_fields = ["requirement", "recorded_by", "recorded_at"]
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return request.user.has_perm("scheduling.change_visitcheck")
 
 
-@admin.register(Session)
-class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
+class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, SimpleHistoryAdmin):
     list_display = [
         "local_start",
         "patient",
@@ -88,7 +78,7 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Start (clinic time)", ordering="start")
     def local_start(self, session: Session) -> str:
-        return local_label(session.start)
+        return datetime_label(session.start)
 
     @admin.display(description="Patient", ordering="course__patient__legal_family_name")
     def patient(self, session: Session) -> str:
@@ -105,10 +95,10 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # booked from the course page, through the booking service
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Every session field is read-only; "change" only lets nurses save the visit checks.
         return request.user.has_perm("scheduling.change_visitcheck")
 
@@ -118,22 +108,22 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
     def has_book_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("scheduling.book_session")
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Session, form: ModelForm, change: bool) -> None:
         """Write nothing: sessions change only through the booking service."""
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
         for check in formset.save(commit=False):
             visit_check_record(check=check, done=check.done, by=request.user, note=check.note)
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
-    ):
-        session = self.get_object(request, object_id)
-        if session is not None and request.method == "GET":
-            access_log(request, session)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _advance(self, request: HttpRequest, queryset: QuerySet[Session], service, done: str):
+    def _advance(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Session],
+        service: Callable[..., Session],
+        done: str,
+    ) -> None:
         moved = 0
         for session in queryset:
             try:
@@ -161,7 +151,7 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
         self._advance(request, queryset, booking.session_no_show, "marked no-show")
 
     @admin.action(description="Cancel with a reason", permissions=["book"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Session]):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> TemplateResponse | None:
         form = ReasonForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
             self._advance(
@@ -173,23 +163,17 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
                 "cancelled",
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Cancel sessions",
-            "form": form,
-            "sessions": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/scheduling/cancel.html", context)
+        return self.admin_page(
+            request,
+            "admin/scheduling/cancel.html",
+            title="Cancel sessions",
+            form=form,
+            sessions=queryset,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
-            path(
-                "board/",
-                self.admin_site.admin_view(self.board_view),
-                name="scheduling_session_board",
-            ),
             path(
                 "<int:pk>/move/",
                 self.admin_site.admin_view(self.move_view),
@@ -207,10 +191,11 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
             ),
             pk=pk,
         )
-        options = booking.dose_options(dose=session.dose, exclude=session.pk, limit=6)
-        choices = [(encode_pick(o.chair_id, o.start), local_label(o.start)) for o in options]
+        options = planning.dose_options(dose=session.dose, exclude=session.pk, limit=6)
+        choices = [(encode_pick(o.chair_id, o.start), datetime_label(o.start)) for o in options]
         form = PickForm(request.POST or None, choices=choices)
-        if request.method == "POST" and form.is_valid():
+
+        def confirm() -> bool:
             (_dose, chair_id, start), *_rest = decode_picks(form.cleaned_data["pick"])
             try:
                 booking.session_move(
@@ -221,60 +206,24 @@ class SessionAdmin(CheapDateHierarchyMixin, SimpleHistoryAdmin):
                 )
             except booking.BookingError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(request, f"Moved to {local_label(start)}.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:scheduling_session_change", args=[pk]))
-        chairs = {c.pk: c for c in Chair.objects.all()}
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Move session #{session.pk}",
-            "course": session.course,
-            "dose": session.dose,
-            "form": form,
-            "moving": session,
-            "window": booking.dose_bounds(session.dose, exclude=session.pk),
-            "options": [
+                return False
+            self.message_user(request, f"Moved to {datetime_label(start)}.", messages.SUCCESS)
+            return True
+
+        chairs = selectors.chairs_by_id()
+        return self.pick_then_confirm(
+            request,
+            form=form,
+            confirm=confirm,
+            done_url=reverse("admin:scheduling_session_change", args=[pk]),
+            template="admin/scheduling/dose_book.html",
+            title=f"Move session #{session.pk}",
+            course=session.course,
+            dose=session.dose,
+            moving=session,
+            window=planning.dose_bounds(session.dose, exclude=session.pk),
+            options=[
                 (value, o, chairs[o.chair_id])
                 for (value, _l), o in zip(choices, options, strict=True)
             ],
-        }
-        return TemplateResponse(request, "admin/scheduling/dose_book.html", context)
-
-    def board_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        today = timezone.localdate(timezone=selectors.clinic_tz())
-        day = parse_day(request.GET.get("day"), today)
-        board = board_build(day)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Day board {day:%A %d %B %Y}",
-            "board": board,
-            "previous": day - timedelta(days=1),
-            "next": day + timedelta(days=1),
-            "today": today,
-        }
-        return TemplateResponse(request, "admin/scheduling/board.html", context)
-
-
-@dashboard_panel(order=20)
-def today_panel(request: HttpRequest) -> dict | None:
-    if not request.user.has_perm("scheduling.view_session"):
-        return None
-    today = timezone.localdate(timezone=selectors.clinic_tz())
-    start, end = selectors.day_bounds(today)
-    sessions = (
-        Session.objects.filter(start__gte=start, start__lt=end)
-        .exclude(status=SessionStatus.CANCELLED)
-        .select_related("course__patient", "chair")
-        .order_by("start")
-    )
-    return {
-        "id": "today",
-        "title": "Today's sessions",
-        "template": "admin/scheduling/today_panel.html",
-        "sessions": [(local_label(s.start)[-5:], s) for s in sessions[:40]],
-        "board_url": reverse("admin:scheduling_session_board"),
-    }
+        )

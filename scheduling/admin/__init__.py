@@ -1,0 +1,29 @@
+"""Scheduling in the staff admin: one module per area, registered here.
+
+`capacity` (chairs, hours, closures, nurses), `courses` (prerequisites, booking a course or a
+dose), `sessions` (the visit workflow, move, cancel) and `board` (the day board, a page of the
+session admin, and today's dashboard panel).
+"""
+
+from django.contrib import admin
+
+from clinic.dashboard import dashboard_panel
+from scheduling.admin import board, capacity, courses, sessions
+from scheduling.models import (
+    Chair,
+    ClosedDate,
+    NurseOverride,
+    NurseShift,
+    OpeningHours,
+    Session,
+    TreatmentCourse,
+)
+
+admin.site.register(Chair, capacity.ChairAdmin)
+admin.site.register(OpeningHours, capacity.OpeningHoursAdmin)
+admin.site.register(ClosedDate, capacity.ClosedDateAdmin)
+admin.site.register(NurseShift, capacity.NurseShiftAdmin)
+admin.site.register(NurseOverride, capacity.NurseOverrideAdmin)
+admin.site.register(TreatmentCourse, courses.TreatmentCourseAdmin)
+admin.site.register(Session, sessions.SessionAdmin)
+dashboard_panel(order=20)(board.today_panel)
