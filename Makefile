@@ -1,5 +1,6 @@
-# Chairside: `make run` serves the app on SQLite, `make test` runs the whole suite.
+# Chairside: `make run` serves the app and its worker on SQLite, `make test` runs the suite.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -24,8 +25,10 @@ migrate: setup
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The web server and the task queue's worker (escalations, reminders, every email), together
+# (Procfile.dev, run by honcho); Ctrl-C stops both.
 run: demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/honcho -f Procfile.dev start -p $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -61,7 +61,7 @@ WORKERS = 16
 N_DAYS = 20
 DOSES_PER_WORKER = 600
 HOT_SLOTS = 6
-PORT = 8765
+PORT = int(os.environ.get("BENCH_HTTP_PORT", "8765"))  # gunicorn, part (b)
 HTTP_CLIENTS = 16
 HTTP_MAX_REQUESTS = 150
 REFERRALS_PER_CLIENT = 20  # under the 30/hour per-address limit on the referral form
@@ -306,7 +306,8 @@ def start_gunicorn(db_name: str) -> subprocess.Popen:
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/healthz")
+            # The home page, not /healthz: that also wants a worker's heartbeat (none here).
+            conn.request("GET", "/")
             if conn.getresponse().status == 200:
                 return proc
         except OSError:

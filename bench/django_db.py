@@ -1,7 +1,8 @@
 """A throwaway database for the benchmarks that need Django, made with its test utilities.
 
-In-memory SQLite by default; PostgreSQL only when DATABASE_URL names the database
-`chairside_bench` (anything else is refused, so a bench can never wipe a real database).
+In-memory SQLite by default; PostgreSQL only when DATABASE_URL names a database whose name
+ends in `_bench`, e.g. `chairside_bench` (anything else is refused, so a bench can never
+wipe a real database).
 Bench scripts call `setup()` after putting the project root on sys.path.
 """
 
@@ -30,9 +31,12 @@ def create(*, require_postgres: bool = False) -> str:
     setup_test_environment()
     db = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
-        if db["NAME"] != BENCH_DB:
-            sys.exit(f"On PostgreSQL the benches only run against the database {BENCH_DB}.")
-        db.setdefault("TEST", {})["NAME"] = BENCH_DB
+        if not db["NAME"].endswith("_bench"):
+            sys.exit(
+                f"On PostgreSQL the benches only run against a database named *_bench, "
+                f"e.g. {BENCH_DB}."
+            )
+        db.setdefault("TEST", {})["NAME"] = db["NAME"]
     elif require_postgres:
         sys.exit(f"This bench needs DATABASE_URL=postgres://postgres@127.0.0.1:5432/{BENCH_DB}")
     original = db["NAME"]

@@ -368,13 +368,13 @@ class PrivateLinkAdmin(SimpleHistoryAdmin):
     def reissue(self, request: HttpRequest, queryset: QuerySet[PrivateLink]) -> None:
         for link in queryset.select_related("patient"):
             try:
-                new = link_reissue(link=link)
+                link_reissue(link=link)
             except LinkError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue
             self.message_user(
                 request,
-                f"{link} re-issued: {new} was emailed to {link.patient.record_number}.",
+                f"{link} re-issued: a new link is being emailed to {link.patient.record_number}.",
                 messages.SUCCESS,
             )
 
@@ -438,3 +438,7 @@ def role_guide_panel(request: HttpRequest) -> dict[str, Any] | None:
 
 
 dashboard_panel(order=5)(role_guide_panel)
+
+
+# The outbox, the task queue's pages and the background-jobs dashboard panel.
+from clinic import admin_queue  # noqa: E402, F401

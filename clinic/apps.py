@@ -16,9 +16,15 @@ class ClinicConfig(AppConfig):
     default = True
 
     def ready(self) -> None:
-        from clinic import checks, lockouts, signin_alarm  # noqa: F401  (register on import)
+        # Registered on import: system checks, the lockout admin action, the sign-in alarm,
+        # and kinds of notice (a worker loads no URLs or admin, so they are imported here).
+        from clinic import checks, links, lockouts, signin_alarm  # noqa: F401
         from clinic.roles import sync_roles_after_migrate
+        from clinic.tasks import schedules_sync_after_migrate
         from clinic.twofactor import register_panel
 
         register_panel()
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="clinic.sync_roles")
+        post_migrate.connect(
+            schedules_sync_after_migrate, sender=self, dispatch_uid="clinic.sync_schedules"
+        )

@@ -27,7 +27,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,7 +38,8 @@ from simple_history.models import HistoricalChanges
 
 from clinic.audit import access_log
 from clinic.forms import DateOfBirthForm
-from clinic.models import ClinicSettings, Patient, PrivateLink
+from clinic.models import ClinicSettings, Notice, Patient, PrivateLink
+from clinic.notices import Email, notice_enqueue, notice_kind
 from clinic.ratelimit import address_of, rate_limit_exceeded, rate_limit_hit, too_many_requests
 
 logger = logging.getLogger(__name__)
@@ -88,13 +88,17 @@ class LinkError(Exception):
     """A link change staff asked for that can't be done; the message is for staff."""
 
 
-def link_reissue(*, link: PrivateLink) -> PrivateLink:
-    """Replace a link (typically one locked by wrong answers) and email the new one.
+LINK_REISSUED = "link_reissued"
 
-    The old link is revoked. The new one has the same patient, purpose and target, a fresh
-    guessing budget, and as many days as the old one had; rows that pointed at the old link
-    (a pre-visit check's `link`) point at the new one. The email goes after commit, in the
-    patient's language, and carries only the link. Return the new link.
+
+def link_reissue(*, link: PrivateLink) -> Notice:
+    """Revoke a link (typically one locked by wrong answers) and email a new one.
+
+    The new link is made when the email is sent (`render_link_reissued`, run by the task
+    queue), so its token is never stored: same patient, purpose and target, a fresh guessing
+    budget, and as many days as the old one had; rows that pointed at the old link (a
+    pre-visit check's `link`) then point at the new one. The email is in the patient's
+    language and carries only the link. Return the queued notice.
     """
     with transaction.atomic():
         old = PrivateLink.objects.select_for_update().select_related("patient").get(pk=link.pk)
@@ -105,37 +109,38 @@ def link_reissue(*, link: PrivateLink) -> PrivateLink:
                 f"{old}: the patient has no email address. Add one to the patient, then "
                 "re-issue the link."
             )
-        days = max((old.expires_at - old.created_at).days, 1)
-        new, token = link_create(
-            patient=old.patient, purpose=old.purpose, days=days, target=old.target
-        )
-        # Rows pointing at the link move over (also hidden `related_name="+"` ones); history
-        # tables keep what was.
-        for relation in PrivateLink._meta.get_fields(include_hidden=True):
-            pointing_here = relation.auto_created and (relation.one_to_many or relation.one_to_one)
-            if not pointing_here or issubclass(relation.related_model, HistoricalChanges):
-                continue
-            manager: models.Manager = relation.related_model._base_manager
-            manager.filter(**{relation.field.name: old}).update(**{relation.field.name: new})
         old.revoked_at = timezone.now()
-        old._change_reason = f"re-issued as link #{new.pk}"
+        old._change_reason = "re-issued"
         old.save(update_fields=["revoked_at"])
-        url = link_url(new.purpose, token)
-        transaction.on_commit(lambda: _send_reissued_email(new.pk, url))
+        notice = notice_enqueue(kind=LINK_REISSUED, to=[old.patient.email], target=old)
+    logger.info("private link %s revoked to be re-issued", old.pk)
+    return notice
+
+
+@notice_kind(LINK_REISSUED, "Re-issued private link (to the patient)")
+def render_link_reissued(notice: Notice) -> Email:
+    """Make the replacement link now, move what pointed at the old one, and render."""
+    old = PrivateLink.objects.select_related("patient").get(pk=notice.object_id)
+    days = max((old.expires_at - old.created_at).days, 1)
+    new, token = link_create(patient=old.patient, purpose=old.purpose, days=days, target=old.target)
+    # Rows pointing at the link move over (also hidden `related_name="+"` ones); history
+    # tables keep what was.
+    for relation in PrivateLink._meta.get_fields(include_hidden=True):
+        pointing_here = relation.auto_created and (relation.one_to_many or relation.one_to_one)
+        if not pointing_here or issubclass(relation.related_model, HistoricalChanges):
+            continue
+        manager: models.Manager = relation.related_model._base_manager
+        manager.filter(**{relation.field.name: old}).update(**{relation.field.name: new})
+    with translation.override(old.patient.preferred_language):
+        context = {
+            "url": link_url(new.purpose, token),
+            "expires_at": new.expires_at,
+            "clinic": ClinicSettings.load(),
+        }
+        subject = render_to_string("clinic/email/link_reissued_subject.txt", context)
+        body = render_to_string("clinic/email/link_reissued.txt", context)
     logger.info("private link %s re-issued as %s", old.pk, new.pk)
-    return new
-
-
-def _send_reissued_email(link_pk: int, url: str) -> None:
-    link = PrivateLink.objects.select_related("patient").get(pk=link_pk)
-    try:
-        with translation.override(link.patient.preferred_language):
-            context = {"url": url, "expires_at": link.expires_at, "clinic": ClinicSettings.load()}
-            subject = render_to_string("clinic/email/link_reissued_subject.txt", context)
-            body = render_to_string("clinic/email/link_reissued.txt", context)
-        EmailMessage(subject.strip(), body, None, [link.patient.email]).send()
-    except Exception:
-        logger.exception("private link %s: re-issue email failed", link_pk)
+    return Email(subject.strip(), body)
 
 
 def link_find(token: str, purpose: str) -> PrivateLink | None:

@@ -318,6 +318,14 @@ class ClinicSettings(models.Model):
         ),
         help_text="The same in Spanish, for patients who read the pages in Spanish.",
     )
+    lead_email = models.EmailField(
+        "clinic lead's email",
+        blank=True,
+        help_text=(
+            "Urgent flags still unacknowledged after twice the escalation time are sent here "
+            "(CLINIC_LEAD_EMAIL when blank)."
+        ),
+    )
 
     history = HistoricalRecords()
 
@@ -438,3 +446,73 @@ class SignInAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-in alarm for {self.username!r} at {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+class Notice(models.Model):
+    """One outbound notice (an email or an on-call page): the outbox, read by staff.
+
+    Written in the same transaction as the change that causes it; the task queue sends it
+    (clinic.notices). The message is rendered when it is sent, from `kind`, the target and
+    `params`, so nothing secret (a private link's token) or clinical is stored here.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PAGE = "page", "Page (on-call webhook)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Not needed any more"
+
+    kind = models.CharField(max_length=40, db_index=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipients = models.TextField("to", help_text="Addresses, one per line.")
+    cc = models.TextField(blank=True, help_text="Addresses, one per line.")
+    subject = models.CharField(max_length=200, blank=True, help_text="Set when first rendered.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(
+        max_length=200, blank=True, help_text="The kind of error only: never message content."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Ids and levels only (never health data or tokens), e.g. {"level": 1}.
+    params = models.JSONField(default=dict, blank=True)
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("retry_notice", "Can send a failed notice again")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="notice_target"),
+            # The sweep's query: queued notices whose next try is due.
+            models.Index(
+                fields=["next_try_at"], condition=models.Q(status="queued"), name="notice_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice #{self.pk} ({self.kind})"
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [a for a in self.recipients.splitlines() if a.strip()]
+
+    @property
+    def cc_list(self) -> list[str]:
+        return [a for a in self.cc.splitlines() if a.strip()]
+
+
+class Heartbeat(models.Model):
+    """When a background job last ran (the scheduler's heartbeat), one row per name."""
+
+    name = models.CharField(max_length=40, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

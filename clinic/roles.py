@@ -52,6 +52,18 @@ _QUESTIONNAIRE_CLINICAL = [
     "intake.acknowledge_flag",
 ]
 
+# The outbox: staff who deal with patients and flags see what was (not) sent and may send a
+# failed notice again. Rows hold addresses and links, never health details.
+_OUTBOX = ["clinic.view_notice", "clinic.retry_notice"]
+# The task queue's own pages (schedules, successful and failed tasks, the queue): looked
+# at, not changed, by the on-call clinician; superusers may resubmit tasks.
+_TASK_QUEUE_READ = [
+    "django_q.view_schedule",
+    "django_q.view_success",
+    "django_q.view_failure",
+    "django_q.view_ormq",
+]
+
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
         # Coordinators accept referrals and book the course that acceptance creates, so the
@@ -72,6 +84,7 @@ ROLES: dict[str, list[str]] = {
         "clinic.view_privatelink",
         "clinic.change_privatelink",
         *_QUESTIONNAIRE_SEND,
+        *_OUTBOX,
     ],
     NURSE: [
         *_READ_PATIENTS,
@@ -82,6 +95,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.run_session",
         "scheduling.change_visitcheck",
         *_QUESTIONNAIRE_CLINICAL,
+        *_OUTBOX,
     ],
     ON_CALL_CLINICIAN: [
         *_READ_PATIENTS,
@@ -101,6 +115,8 @@ ROLES: dict[str, list[str]] = {
         "intake.add_oncallshift",
         "intake.change_oncallshift",
         "intake.delete_oncallshift",
+        *_OUTBOX,
+        *_TASK_QUEUE_READ,
     ],
     SCHEDULER: [
         # No referrals: they hold diagnoses, medications and documents, and a scheduler books

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "django_q",
     "clinic",
     "intake",
     "scheduling",
@@ -241,7 +242,23 @@ STORAGES = {
     },
 }
 # Referral documents live outside every URL space; staff fetch them through a checked view.
+# "local": files under PRIVATE_MEDIA_ROOT (one app server); "s3": a private bucket on any
+# S3-compatible store (several app servers), see clinic/storage.py.
+DOCUMENT_STORAGE = env_str("DOCUMENT_STORAGE", "local").strip().lower()
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private")))
+if DOCUMENT_STORAGE == "s3":
+    DOCUMENT_S3 = {
+        "bucket_name": env_str("DOCUMENT_S3_BUCKET"),
+        "endpoint_url": env_str("DOCUMENT_S3_ENDPOINT_URL") or None,
+        "region_name": env_str("DOCUMENT_S3_REGION") or None,
+        "access_key": env_str("DOCUMENT_S3_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("DOCUMENT_S3_SECRET_ACCESS_KEY") or None,
+        "location": env_str("DOCUMENT_S3_PREFIX", "referral-documents"),
+    }
+    if not DOCUMENT_S3["bucket_name"]:
+        raise ImproperlyConfigured("DOCUMENT_STORAGE=s3 needs DOCUMENT_S3_BUCKET")
+elif DOCUMENT_STORAGE != "local":
+    raise ImproperlyConfigured(f"DOCUMENT_STORAGE must be local or s3, not {DOCUMENT_STORAGE!r}")
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_MAX_FILES = 10
 # Images are decoded on upload; more pixels than this is refused before decoding (a 48 MP
@@ -271,8 +288,59 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Chairside <no-reply@chairsid
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ON_CALL_EMAIL = env_str("ON_CALL_EMAIL", "on-call@chairside.example")
 INTAKE_EMAIL = env_str("INTAKE_EMAIL", "intake@chairside.example")
-# Security notices (the sign-in alarm) go to the clinic lead.
+# The clinic lead (unless clinic settings name one): security notices (the sign-in alarm)
+# and the second escalation of an unacknowledged urgent flag.
 CLINIC_LEAD_EMAIL = env_str("CLINIC_LEAD_EMAIL", "lead@chairside.example")
+# An urgent flag still open this long goes to the next on call and ON_CALL_EMAIL; after
+# twice as long, to the clinic lead.
+FLAG_ESCALATE_AFTER_MINUTES = env_int("FLAG_ESCALATE_AFTER_MINUTES", 30)
+
+# --- Paging: urgent flags as PagerDuty Events API v2 events (admin link and level only) ------
+ONCALL_WEBHOOK_URL = env_str("ONCALL_WEBHOOK_URL")
+ONCALL_WEBHOOK_KEY = env_str("ONCALL_WEBHOOK_KEY")
+ONCALL_WEBHOOK_TIMEOUT = env_int("ONCALL_WEBHOOK_TIMEOUT", 10)
+if ONCALL_WEBHOOK_URL and not ONCALL_WEBHOOK_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("ONCALL_WEBHOOK_URL must be an http(s) address")
+
+# --- Task queue (django-q2): every notice, escalation, reminder and purge -------------------
+# The database is the broker by default (nothing else to run); TASK_BROKER=redis with
+# REDIS_URL for several worker machines. The outbox (clinic.notices) is the source of truth:
+# a lost task is picked up again by the every-minute sweep.
+TASK_BROKER = env_str("TASK_BROKER", "orm").strip().lower()
+Q_CLUSTER: dict = {
+    "name": "chairside",
+    "label": "Task queue",
+    "workers": env_int("TASK_WORKERS", 2),
+    # A task may run this long (an email times out after EMAIL_TIMEOUT; the sweep stops
+    # taking new notices after NOTICE_SWEEP_SECONDS) ...
+    "timeout": 90,
+    # ... and one not acknowledged after this is handed to a worker again (> timeout).
+    "retry": 120,
+    "max_attempts": 3,
+    # A worker back after downtime runs each missed job once, not once per missed minute.
+    "catch_up": False,
+    "save_limit": 100,
+    "save_limit_per": "func",
+    "poll": 0.5,
+    "sync": env_bool("TASKS_SYNC", False),
+}
+if TASK_BROKER == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASK_BROKER=redis needs REDIS_URL")
+    Q_CLUSTER["redis"] = REDIS_URL
+elif TASK_BROKER == "orm":
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "clinic.tasks.OrmBroker"
+else:
+    raise ImproperlyConfigured(f"TASK_BROKER must be orm or redis, not {TASK_BROKER!r}")
+# Outbox retries: minutes to wait after each failed try; failed after the last.
+NOTICE_RETRY_MINUTES = [1, 2, 4, 8]
+NOTICE_SWEEP_SECONDS = 60
+# /healthz and the dashboard call the scheduler stale when its heartbeat is older than this.
+TASK_HEARTBEAT_STALE_SECONDS = env_int("TASK_HEARTBEAT_STALE_SECONDS", 150)
+# Expired private links are deleted this many days after they expire (until then a patient
+# following an old link is told it expired rather than that it is unknown).
+PRIVATE_LINK_PURGE_AFTER_DAYS = 30
 
 # --- Security headers (see `manage.py check --deploy`) ----------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -338,6 +406,8 @@ LOGGING = {
         # At DEBUG it logs missing template variables with tracebacks that show page data.
         "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # django-q logs each task's arguments (ids only) at INFO; its errors still show.
+        "django-q": {"level": env_str("TASK_LOG_LEVEL", "WARNING")},
     },
 }
 

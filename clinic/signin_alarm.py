@@ -10,8 +10,8 @@ quiet window starts a new burst.
 
 The failures are axes' own log (`AccessFailureLog`, on with `AXES_ENABLE_ACCESS_FAILURE_LOG`),
 written by axes' receiver of the same signal, which runs first (axes is installed before
-clinic). The email goes after commit with Django's email API from `_send_alarm_email`; when
-the outbox lands, that call is the one line to route through it.
+clinic). The email is an outbox row written with the alarm (clinic.notices); the task queue
+sends it after the commit, rendered then (`render_alarm_email`) with the latest counts.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.dispatch import receiver
@@ -36,10 +35,12 @@ from django.utils.http import urlencode
 
 from clinic.admin_kit import ReadOnlyAdminMixin
 from clinic.dashboard import dashboard_panel
-from clinic.models import SignInAlarm
+from clinic.models import Notice, SignInAlarm
+from clinic.notices import Email, lead_email, notice_enqueue, notice_kind
 
 logger = logging.getLogger(__name__)
 
+SIGN_IN_ALARM = "sign_in_alarm"
 # How long the dashboard keeps showing an alarm.
 _SHOWN_FOR = timedelta(days=7)
 
@@ -98,7 +99,7 @@ def sign_in_alarm_update(*, username: str, now: datetime) -> SignInAlarm | None:
             # Another failure raised it a moment ago: this one joins that burst.
             alarm = SignInAlarm.objects.select_for_update().get(username=username, burst_open=True)
             return _bump(alarm, now=now, addresses=addresses)
-        transaction.on_commit(lambda: _send_alarm_email(alarm.pk))
+        notice_enqueue(kind=SIGN_IN_ALARM, to=[lead_email()], target=alarm)
     logger.warning("sign-in alarm %s: %s failures from %s addresses", alarm.pk, failures, addresses)
     return alarm
 
@@ -113,9 +114,10 @@ def _bump(alarm: SignInAlarm, *, now: datetime, addresses: int) -> SignInAlarm:
     return alarm
 
 
-def _send_alarm_email(alarm_pk: int) -> None:
-    """Email the clinic lead: the username and counts, a link to the staff site, no addresses."""
-    alarm = SignInAlarm.objects.get(pk=alarm_pk)
+@notice_kind(SIGN_IN_ALARM, "Sign-in alarm (to the clinic lead)")
+def render_alarm_email(notice: Notice) -> Email:
+    """The username and counts, a link to the staff site, no addresses."""
+    alarm = SignInAlarm.objects.get(pk=notice.object_id)
     url = settings.SITE_URL + reverse("admin:clinic_signinalarm_change", args=[alarm.pk])
     body = (
         f"Staff sign-in for the username {alarm.username!r} has failed {alarm.failures} times "
@@ -128,15 +130,7 @@ def _send_alarm_email(alarm_pk: int) -> None:
         f"{url}\n\n"
         "You will get one email for this burst; the staff dashboard keeps the count.\n"
     )
-    try:
-        send_mail(
-            "Chairside: many failed sign-ins for one staff account",
-            body,
-            None,
-            [settings.CLINIC_LEAD_EMAIL],
-        )
-    except Exception:
-        logger.exception("sign-in alarm %s: email failed", alarm_pk)
+    return Email("Chairside: many failed sign-ins for one staff account", body)
 
 
 def sign_in_alarms_panel(request: HttpRequest) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import views
+from clinic.health import HealthzView
 
 handler400 = "clinic.views.bad_request_view"
 handler403 = "clinic.views.permission_denied_view"
@@ -10,7 +11,7 @@ handler500 = "clinic.views.server_error_view"
 
 urlpatterns = [
     path("", views.home_view, name="home"),
-    path("healthz", views.healthz_view, name="healthz"),
+    path("healthz", HealthzView.as_view(), name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),

@@ -3,28 +3,13 @@ from __future__ import annotations
 import logging
 
 from django.contrib import admin
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
-from django.views.decorators.cache import never_cache
 
 from clinic import roles
 
 logger = logging.getLogger(__name__)
-
-
-@never_cache
-def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Answer 200 after a database round trip, 503 when the database can't be reached."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        logger.warning("healthz: database unreachable")
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def home_view(request: HttpRequest) -> HttpResponse:

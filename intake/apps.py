@@ -7,6 +7,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
+        from intake import notices  # noqa: F401  (registers intake's kinds of notice)
         from intake.instruments.loader import load_after_migrate
 
         post_migrate.connect(load_after_migrate, sender=self, dispatch_uid="intake.instruments")

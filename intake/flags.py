@@ -1,8 +1,10 @@
 """Writes on symptom flags: raise, notify the clinician on call, escalate, acknowledge.
 
-A flag is raised inside the transaction that saves its questionnaire response; the on-call
-email goes out only after that transaction commits, and a failed email is logged and never
-loses a flag. Emails carry admin links only: no health data in a subject, a body or a log.
+A flag is raised inside the transaction that saves its questionnaire response, and the
+notices about it (the outbox, clinic.notices) are written in that transaction too: the task
+queue sends them after the commit and retries a failed send, which never loses a flag.
+Emails and pages carry admin links only (intake.notices renders them): no health data in a
+subject, a body or a log.
 """
 
 from __future__ import annotations
@@ -14,20 +16,25 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.clock import datetime_label
+from clinic.models import Notice
+from clinic.notices import lead_email, notice_enqueue
+from intake import notices
 from intake.models import Flag, FlagLevel, FlagNotification, QuestionnaireResponse
 from intake.oncall import next_on_call, on_call_at
 
 logger = logging.getLogger(__name__)
 
-ESCALATE_AFTER = timedelta(minutes=30)
-MAX_ESCALATION_LEVEL = 3
+# Level 1 (the next on call and ON_CALL_EMAIL) after FLAG_ESCALATE_AFTER_MINUTES; level 2
+# (the clinic lead) after twice that.
+MAX_ESCALATION_LEVEL = 2
+
+
+def escalate_after() -> timedelta:
+    return timedelta(minutes=settings.FLAG_ESCALATE_AFTER_MINUTES)
 
 
 class FlagError(Exception):
@@ -39,8 +46,8 @@ def flag_raise(
 ) -> Flag:
     """Record a finding on a submitted response; urgent flags sort first (priority 0).
 
-    Runs inside the submit's transaction; urgent flags are emailed after it commits
-    (`flags_notify`).
+    Runs inside the submit's transaction; urgent flags' notices are written in it too
+    (`flags_notify`) and sent after it commits.
     """
     return Flag.objects.create(
         response=response,
@@ -54,90 +61,95 @@ def flag_raise(
     )
 
 
-def _flag_admin_url(flag_id: int) -> str:
-    return settings.SITE_URL + reverse("admin:intake_flag_change", args=[flag_id])
-
-
 def _emails(shifts: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(s.clinician.email for s in shifts if s.clinician.email))
 
 
-def _send_flag_email(*, flag_ids: list[int], to: list[str], cc: list[str], level: int) -> bool:
-    """Send one notice with one admin link; return whether it was handed to the server.
-
-    One event (a submission, or one flag's escalation) is one email with one link: the
-    first flag's page, which lists the others raised by the same answers.
-    """
-    context = {"url": _flag_admin_url(flag_ids[0]), "count": len(flag_ids), "level": level}
-    subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context).strip()
-    body = render_to_string("intake/questionnaire/email/flag.txt", context)
-    try:
-        EmailMessage(subject, body, None, to, cc=cc).send()
-    except Exception:
-        logger.exception("flag notice failed for flags %s (level %s)", flag_ids, level)
-        return False
-    return True
+def _page(flag_id: int, *, action: str = "trigger", level: int = 0) -> None:
+    """Queue an on-call page about one flag, when a webhook is configured."""
+    if settings.ONCALL_WEBHOOK_URL:
+        notice_enqueue(
+            kind=notices.FLAG_PAGE,
+            channel=Notice.Channel.PAGE,
+            to=["on-call pager"],
+            target=Flag(pk=flag_id),
+            params={"action": action, "level": level},
+        )
 
 
 def flags_notify(*, flag_ids: list[int], at: datetime) -> None:
-    """Email urgent flags to whoever is on call at `at`; ON_CALL_EMAIL is copy and fallback."""
+    """Queue the notice of new urgent flags to whoever is on call at `at` (ON_CALL_EMAIL is
+    copy and fallback) and a page per flag. Call inside the transaction that saved them."""
     fallback = settings.ON_CALL_EMAIL
     to = _emails(on_call_at(at)) or [fallback]
     cc = [fallback] if fallback not in to else []
-    delivered = _send_flag_email(flag_ids=flag_ids, to=to, cc=cc, level=0)
+    notice = notice_enqueue(
+        kind=notices.FLAG_URGENT,
+        to=to,
+        cc=cc,
+        target=Flag(pk=flag_ids[0]),
+        params={"flags": flag_ids, "level": 0},
+    )
+    FlagNotification.objects.bulk_create(
+        FlagNotification(
+            flag_id=pk, level=0, sent_at=at, recipients="\n".join(to + cc), notice=notice
+        )
+        for pk in flag_ids
+    )
     for pk in flag_ids:
-        try:
-            FlagNotification.objects.create(
-                flag_id=pk,
-                level=0,
-                sent_at=at,
-                recipients="\n".join(to + cc),
-                delivered=delivered,
-            )
-        except IntegrityError:
-            logger.warning("flag %s: first notice recorded twice", pk)
+        _page(pk)
+
+
+def _escalation_recipients(level: int, now: datetime) -> list[str]:
+    if level >= MAX_ESCALATION_LEVEL:
+        return list(dict.fromkeys([lead_email(), settings.ON_CALL_EMAIL]))
+    current = on_call_at(now)
+    upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
+    return list(dict.fromkeys([settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]))
 
 
 def flags_escalate(*, now: datetime) -> int:
-    """Re-send urgent flags unacknowledged for 30 minutes per level; return notices sent.
+    """Escalate urgent flags left unacknowledged; return the number of escalations queued.
 
-    Level n is due `n * ESCALATE_AFTER` after the flag was raised and goes to the fallback
-    address and the next person on call. Each level is sent at most once per flag: the
-    FlagNotification row (unique per flag and level) is written before the email.
+    Level 1 is due `escalate_after()` after the flag was raised and goes to the fallback
+    address and the next person on call; level 2, twice that, to the clinic lead. Each
+    level is queued at most once per flag, however many workers run this at once: the flag
+    row is locked and re-read, and the FlagNotification row (unique per flag and level) is
+    written in the same transaction as the notice.
     """
+    step = escalate_after()
     candidates = Flag.objects.filter(
         level=FlagLevel.URGENT,
         acknowledged_at__isnull=True,
         escalation_level__lt=MAX_ESCALATION_LEVEL,
-        raised_at__lte=now - ESCALATE_AFTER,
+        raised_at__lte=now - step,
     ).order_by("raised_at", "pk")
     sent = 0
     for candidate in candidates:
         level = candidate.escalation_level + 1
-        if candidate.raised_at + level * ESCALATE_AFTER > now:
+        if candidate.raised_at + level * step > now:
             continue
         try:
             with transaction.atomic():
                 flag = Flag.objects.select_for_update().get(pk=candidate.pk)
                 if flag.acknowledged_at is not None or flag.escalation_level >= level:
                     continue
-                current = on_call_at(now)
-                upcoming = next_on_call(now, exclude_user_ids=[s.clinician_id for s in current])
-                to = list(
-                    dict.fromkeys(
-                        [settings.ON_CALL_EMAIL, *_emails([upcoming] if upcoming else [])]
-                    )
+                to = _escalation_recipients(level, now)
+                notice = notice_enqueue(
+                    kind=notices.FLAG_ESCALATION,
+                    to=to,
+                    target=flag,
+                    params={"flags": [flag.pk], "level": level},
                 )
-                notice = FlagNotification.objects.create(
-                    flag=flag, level=level, sent_at=now, recipients="\n".join(to)
+                FlagNotification.objects.create(
+                    flag=flag, level=level, sent_at=now, recipients="\n".join(to), notice=notice
                 )
+                _page(flag.pk, level=level)
                 flag.escalation_level = level
                 flag.save(update_fields=["escalation_level"])
         except IntegrityError:
-            # Another escalate_flags run recorded this level first.
+            # Another run recorded this level first.
             continue
-        notice.delivered = _send_flag_email(flag_ids=[flag.pk], to=to, cc=[], level=level)
-        notice.save(update_fields=["delivered"])
         logger.info("flag %s escalated to level %s", flag.pk, level)
         sent += 1
     return sent
@@ -162,5 +174,7 @@ def flag_acknowledge(
         locked.acknowledgement_note = note
         locked._change_reason = "acknowledged"
         locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+        if locked.level == FlagLevel.URGENT:
+            _page(locked.pk, action="resolve")
     logger.info("flag %s acknowledged", locked.pk)
     return locked

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import LazyObject
@@ -13,18 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Language, Patient, Sex, Therapy, person_name, random_code
-
-
-class PrivateFileSystemStorage(FileSystemStorage):
-    """Files outside every URL space: they have no URL; staff fetch them through a view."""
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Private documents have no public URL.")
+from clinic.storage import private_document_storage
 
 
 class PrivateDocumentStorage(LazyObject):
     def _setup(self) -> None:
-        self._wrapped = PrivateFileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
+        self._wrapped = private_document_storage()
 
 
 private_storage = PrivateDocumentStorage()
@@ -364,13 +357,18 @@ class Flag(models.Model):
 
 
 class FlagNotification(models.Model):
-    """One email about a flag at one escalation level (0 = at submit); at most one per level."""
+    """One email about a flag at one escalation level (0 = at submit); at most one per level.
+
+    `sent_at` is when it was decided and queued; whether it went out is on `notice`.
+    """
 
     flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="notifications")
     level = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField("queued at", default=timezone.now)
     recipients = models.TextField(blank=True, help_text="Addresses, one per line.")
-    delivered = models.BooleanField(default=False)
+    notice = models.ForeignKey(
+        "clinic.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["flag", "level"]

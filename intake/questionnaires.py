@@ -1,9 +1,9 @@
 """Writes on questionnaires: send a pre-visit check, save a draft page, submit.
 
-Flags (`intake.flags`) are saved with their response in one transaction; the on-call email
-goes out only after that transaction commits, and a failed email never loses a flag.
-Nothing here puts health data in a log line, an email subject or an email body: emails
-carry a link only.
+Flags (`intake.flags`) are saved with their response in one transaction, and so are the
+notices about them (the outbox, clinic.notices): the task queue sends them after the commit
+and retries a failed send, which never loses a flag. Nothing here puts health data in a log
+line, an email subject or an email body: emails carry a link only (intake.notices).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from clinic.links import link_create, link_url
 from clinic.models import Patient, PrivateLink
+from clinic.notices import notice_enqueue
 from intake import instruments as defs
+from intake import notices
 from intake.flags import flag_raise, flags_notify
 from intake.instruments.translations import localized
 from intake.models import (
@@ -94,30 +94,39 @@ def questionnaire_send(
     sent_by: AbstractBaseUser | None,
     due_at: datetime | None = None,
     email: bool = True,
-) -> tuple[QuestionnaireRequest, str]:
+) -> tuple[QuestionnaireRequest, str | None]:
     """Create a pre-visit check with a private link; email the link to the patient.
 
-    `instruments` are Instrument rows or codes (codes take the current version). Returns the
-    check and its link URL (the raw token is in the URL only, never stored), so another app
-    can show or send it too, e.g. with a session reminder.
+    `instruments` are Instrument rows or codes (codes take the current version). Emailed
+    (`email` and the patient has an address), the link is made when the email is sent
+    (intake.notices), so its token is never stored, and the URL returned is None. Otherwise
+    the link is made now and its URL returned (the raw token is in the URL only), so another
+    app can show or send it, e.g. with a session reminder.
     """
     chosen = _resolve_instruments(instruments)
     if not chosen:
         raise QuestionnaireError("Choose at least one questionnaire to send.")
+    url = None
     with transaction.atomic():
         qreq = QuestionnaireRequest.objects.create(patient=patient, sent_by=sent_by, due_at=due_at)
         qreq.instruments.set(chosen)
-        link, token = link_create(
-            patient=patient,
-            purpose=PrivateLink.Purpose.QUESTIONNAIRE,
-            days=LINK_DAYS,
-            target=qreq,
-        )
-        qreq.link = link
-        qreq.save(update_fields=["link"])
-        url = link_url(PrivateLink.Purpose.QUESTIONNAIRE, token)
         if email and patient.email:
-            transaction.on_commit(lambda: _send_patient_email(qreq.pk, url))
+            notice_enqueue(
+                kind=notices.QUESTIONNAIRE_INVITE,
+                to=[patient.email],
+                target=qreq,
+                params={"link_days": LINK_DAYS},
+            )
+        else:
+            link, token = link_create(
+                patient=patient,
+                purpose=PrivateLink.Purpose.QUESTIONNAIRE,
+                days=LINK_DAYS,
+                target=qreq,
+            )
+            qreq.link = link
+            qreq.save(update_fields=["link"])
+            url = link_url(PrivateLink.Purpose.QUESTIONNAIRE, token)
     logger.info("questionnaire request %s sent", qreq.pk)
     return qreq, url
 
@@ -133,20 +142,6 @@ def _resolve_instruments(instruments: Sequence[Instrument | str]) -> list[Instru
                 raise QuestionnaireError(f"There is no current questionnaire called {item!r}.")
             chosen.append(found)
     return chosen
-
-
-def _send_patient_email(qreq_pk: int, url: str) -> None:
-    qreq = QuestionnaireRequest.objects.select_related("patient", "link").get(pk=qreq_pk)
-    try:
-        with translation.override(qreq.patient.preferred_language):
-            context = {"url": url, "expires_at": qreq.link.expires_at if qreq.link else None}
-            subject = render_to_string(
-                "intake/questionnaire/email/invite_subject.txt", context
-            ).strip()
-            body = render_to_string("intake/questionnaire/email/invite.txt", context)
-        EmailMessage(subject, body, None, [qreq.patient.email]).send()
-    except Exception:
-        logger.exception("questionnaire request %s: invitation email failed", qreq_pk)
 
 
 # --- Draft and submit -------------------------------------------------------------------------
@@ -189,7 +184,8 @@ def questionnaire_submit(
 ) -> list[QuestionnaireResponse]:
     """Score every instrument, save responses and flags in one transaction, close the link.
 
-    Urgent flags are emailed to whoever is on call at submit time after the commit.
+    Urgent flags are emailed (and paged) to whoever is on call at submit time: the notices
+    are written in this transaction and sent by the task queue after the commit.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -236,7 +232,7 @@ def questionnaire_submit(
         if locked.link_id:
             PrivateLink.objects.filter(pk=locked.link_id, used_at__isnull=True).update(used_at=now)
         if urgent:
-            transaction.on_commit(lambda: flags_notify(flag_ids=urgent, at=now))
+            flags_notify(flag_ids=urgent, at=now)
     logger.info("questionnaire request %s submitted", locked.pk)
     return responses
 

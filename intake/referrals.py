@@ -7,13 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from clinic.models import Patient
+from clinic.notices import notice_enqueue
+from intake import notices
 from intake.models import Referral, ReferralDocument, ReferralStatus, ReferralTransition
 from intake.workflow import NOTE_REQUIRED, is_allowed
 
@@ -28,7 +27,7 @@ def referral_submit(*, data: dict[str, Any], documents: list[tuple]) -> tuple[Re
     """Save a referral and its files in one transaction; return (referral, created).
 
     A resubmission with the same submission key returns the referral already saved.
-    Emails go out only after the transaction has committed.
+    The two emails are written to the outbox in the same transaction and sent after it.
     """
     key = data["submission_key"]
     existing = Referral.objects.filter(submission_key=key).first()
@@ -48,7 +47,12 @@ def referral_submit(*, data: dict[str, Any], documents: list[tuple]) -> tuple[Re
                     size=upload.size,
                     sha256=digest,
                 )
-            transaction.on_commit(lambda: _send_submission_emails(referral.pk))
+            notice_enqueue(
+                kind=notices.REFERRAL_RECEIVED, to=[referral.submitter_email], target=referral
+            )
+            notice_enqueue(
+                kind=notices.REFERRAL_INTAKE, to=[settings.INTAKE_EMAIL], target=referral
+            )
     except IntegrityError:
         # Two requests with one key raced; the other one won.
         existing = Referral.objects.filter(submission_key=key).first()
@@ -67,30 +71,6 @@ _REFERRAL_FIELDS = {f.name for f in Referral._meta.concrete_fields} - {
     "received_at",
     "patient",
 }
-
-
-def _send_submission_emails(referral_pk: int) -> None:
-    """Email the submitter (reference only) and the intake team (admin link only)."""
-    referral = Referral.objects.get(pk=referral_pk)
-    try:
-        with translation.override(referral.preferred_language):
-            body = render_to_string("intake/email/referral_received.txt", {"referral": referral})
-            subject = render_to_string(
-                "intake/email/referral_received_subject.txt", {"referral": referral}
-            ).strip()
-        send_mail(subject, body, None, [referral.submitter_email])
-    except Exception:
-        logger.exception("referral %s: confirmation email failed", referral_pk)
-    try:
-        admin_url = settings.SITE_URL + reverse("admin:intake_referral_change", args=[referral.pk])
-        send_mail(
-            f"New referral {referral.reference}",
-            f"A new referral is waiting in the triage queue.\n\n{admin_url}\n",
-            None,
-            [settings.INTAKE_EMAIL],
-        )
-    except Exception:
-        logger.exception("referral %s: intake notice failed", referral_pk)
 
 
 def referral_transition(

@@ -320,10 +320,10 @@ def course_book(
 
 
 def _notify_after_commit(sessions: Sequence[Session]) -> None:
-    from scheduling.reminders import booking_notice_send
+    """Write the patient's notice with the booking; the task queue sends it after commit."""
+    from scheduling.reminders import booking_notice_enqueue
 
-    ids = [s.pk for s in sessions]
-    transaction.on_commit(lambda: booking_notice_send(session_ids=ids))
+    booking_notice_enqueue(sessions=sessions)
 
 
 def _locked_session(session: Session) -> Session:

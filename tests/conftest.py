@@ -50,7 +50,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, monkeypatch):
+    from django_q.conf import Conf
+
+    # Tasks run inline, where they are queued (after the commit): a notice's email lands in
+    # mail.outbox. Tests that need a real queue or worker switch this off.
+    monkeypatch.setattr(Conf, "SYNC", True)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -218,15 +218,19 @@ def test_busy_staff_pages_use_a_fixed_number_of_queries(
         assert client.get("/admin/intake/questionnaireresponse/").status_code == 200
 
 
-def test_coordinators_send_a_check_from_admin(client, coordinator):
+def test_coordinators_send_a_check_from_admin(
+    client, coordinator, django_capture_on_commit_callbacks
+):
     patient = PatientFactory()
     client.force_login(coordinator)
     page = client.get(f"/admin/intake/questionnairerequest/add/?patient={patient.pk}")
     assert page.status_code == 200
-    response = client.post(
-        "/admin/intake/questionnairerequest/add/",
-        {"patient": patient.pk, "instruments": [instrument("phq9").pk]},
-    )
+    # The check's private link is made when its email is sent, after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/intake/questionnairerequest/add/",
+            {"patient": patient.pk, "instruments": [instrument("phq9").pk]},
+        )
     assert response.status_code == 302
     qreq = QuestionnaireRequest.objects.get(patient=patient)
     assert qreq.sent_by == coordinator

@@ -1,5 +1,6 @@
-"""Must show 4: urgent flags survive a failed email, reach whoever is on call at submit time,
-and escalate exactly once per level (fixed clock)."""
+"""Urgent flags survive a failed email, reach whoever is on call at submit time, and
+escalate exactly once per level (fixed clock). Notices go through the outbox; tasks run
+inline after the commit (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -73,8 +74,9 @@ def test_a_failing_email_still_saves_the_response_and_its_flag_in_the_inbox(
     assert QuestionnaireResponse.objects.filter(request=qreq).count() == 4
     flag = Flag.objects.get(rule="phq9_item9")
     assert flag.is_open
-    assert FlagNotification.objects.get(flag=flag, level=0).delivered is False
-    assert "flag notice failed" in caplog.text
+    notice = FlagNotification.objects.get(flag=flag, level=0).notice
+    assert (notice.status, notice.attempts) == ("queued", 1)
+    assert "will retry" in caplog.text
     client.force_login(clinician)
     assert flag.label in client.get("/admin/").content.decode()
 
@@ -120,6 +122,17 @@ def test_flags_are_not_written_when_the_submit_transaction_fails():
     assert qreq.status != "submitted"
 
 
+@pytest.fixture
+def escalate(django_capture_on_commit_callbacks):
+    """Run the escalation job at `now`, and the sends it queues after its commit."""
+
+    def run(now: datetime) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return flags_escalate(now=now)
+
+    return run
+
+
 def submitted_urgent_flag(django_capture_on_commit_callbacks) -> Flag:
     qreq = urgent_check()
     with django_capture_on_commit_callbacks(execute=True):
@@ -128,64 +141,69 @@ def submitted_urgent_flag(django_capture_on_commit_callbacks) -> Flag:
     return Flag.objects.get(rule="phq9_item9")
 
 
-def test_escalation_waits_thirty_minutes(django_capture_on_commit_callbacks):
+def test_escalation_waits_thirty_minutes(escalate, django_capture_on_commit_callbacks):
     submitted_urgent_flag(django_capture_on_commit_callbacks)
-    assert flags_escalate(now=T0 + timedelta(minutes=29, seconds=59)) == 0
+    assert escalate(T0 + timedelta(minutes=29, seconds=59)) == 0
     assert mail.outbox == []
 
 
 def test_escalation_sends_each_level_exactly_once_to_fallback_and_next_on_call(
+    escalate,
     django_capture_on_commit_callbacks,
 ):
     shift("current@staff.chairside.test", T0 - timedelta(hours=1))
     shift("next@staff.chairside.test", T0 + timedelta(hours=11))
     flag = submitted_urgent_flag(django_capture_on_commit_callbacks)
 
-    assert flags_escalate(now=T0 + timedelta(minutes=30)) == 1
+    assert escalate(T0 + timedelta(minutes=30)) == 1
     assert mail.outbox[0].to == [FALLBACK, "next@staff.chairside.test"]
     # Cron runs again every 5 minutes: nothing more until the next level is due.
     for minutes in (35, 40, 45, 50, 55):
-        assert flags_escalate(now=T0 + timedelta(minutes=minutes)) == 0
+        assert escalate(T0 + timedelta(minutes=minutes)) == 0
     assert len(mail.outbox) == 1
 
-    assert flags_escalate(now=T0 + timedelta(minutes=60)) == 1
-    assert flags_escalate(now=T0 + timedelta(minutes=61)) == 0
+    assert escalate(T0 + timedelta(minutes=60)) == 1
+    assert escalate(T0 + timedelta(minutes=61)) == 0
     flag.refresh_from_db()
     assert flag.escalation_level == 2
     assert list(flag.notifications.values_list("level", flat=True)) == [0, 1, 2]
 
 
-def test_a_late_cron_run_sends_one_level_at_a_time(django_capture_on_commit_callbacks):
+def test_a_late_cron_run_sends_one_level_at_a_time(escalate, django_capture_on_commit_callbacks):
     flag = submitted_urgent_flag(django_capture_on_commit_callbacks)
-    assert flags_escalate(now=T0 + timedelta(hours=5)) == 1
+    assert escalate(T0 + timedelta(hours=5)) == 1
     flag.refresh_from_db()
     assert flag.escalation_level == 1
 
 
-def test_an_acknowledged_flag_is_not_escalated(django_capture_on_commit_callbacks, clinician):
+def test_an_acknowledged_flag_is_not_escalated(
+    escalate, django_capture_on_commit_callbacks, clinician
+):
     from intake.flags import flag_acknowledge
 
     flag = submitted_urgent_flag(django_capture_on_commit_callbacks)
     flag_acknowledge(flag=flag, by=clinician, note="Called, safe.", now=T0 + timedelta(minutes=5))
-    assert flags_escalate(now=T0 + timedelta(hours=1)) == 0
+    assert escalate(T0 + timedelta(hours=1)) == 0
     assert mail.outbox == []
 
 
-def test_review_flags_are_never_escalated(django_capture_on_commit_callbacks):
+def test_review_flags_are_never_escalated(escalate, django_capture_on_commit_callbacks):
     qreq, _ = sent_check(codes=("gad7",))
     questionnaire_save_page(
         qreq=qreq, step=request_steps(qreq)[0], answers={f"gad7_{i}": 3 for i in range(1, 8)}
     )
     questionnaire_submit(qreq=qreq, now=T0)
     assert Flag.objects.get().level == "review"
-    assert flags_escalate(now=T0 + timedelta(hours=2)) == 0
+    assert escalate(T0 + timedelta(hours=2)) == 0
 
 
-def test_escalation_level_already_recorded_is_not_sent_again(django_capture_on_commit_callbacks):
+def test_escalation_level_already_recorded_is_not_sent_again(
+    escalate, django_capture_on_commit_callbacks
+):
     flag = submitted_urgent_flag(django_capture_on_commit_callbacks)
     # Another run recorded level 1 but had not yet moved the flag on (a race).
     FlagNotification.objects.create(flag=flag, level=1, sent_at=T0, recipients=FALLBACK)
-    assert flags_escalate(now=T0 + timedelta(minutes=31)) == 0
+    assert escalate(T0 + timedelta(minutes=31)) == 0
     assert mail.outbox == []
 
 

@@ -43,6 +43,7 @@ REFERRAL_TABLES = {
     "intake_referraldocument",
     "intake_historicalreferraldocument",
     "django_session",  # the thank-you page reads the reference from the session
+    "clinic_notice",  # the two emails, in the outbox
 }
 DOCUMENT_FIELDS = [
     "documents_order",

@@ -162,6 +162,7 @@ REFERRAL_TABLES = {
     "intake_referraldocument",
     "intake_historicalreferraldocument",
     "django_session",
+    "clinic_notice",  # the two emails, in the outbox
 }
 
 

@@ -191,6 +191,8 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
         "therapy page": f"/admin/clinic/therapy/{session.course.therapy_id}/change/",
         "clinic settings": "/admin/clinic/clinicsettings/1/change/",
         "flag list": "/admin/intake/flag/",
+        "outbox": "/admin/clinic/notice/",
+        "task schedules": "/admin/django_q/schedule/",
     }.items():
         pages[name] = _ok(client, url)
     return pages

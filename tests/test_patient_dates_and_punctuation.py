@@ -89,8 +89,11 @@ def _texts(language: str, django_capture_on_commit_callbacks) -> dict[str, str]:
     texts["series page"] = client.get(f"{url}{first_day.pk}/reschedule/").content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        qreq, q_url = sent_check(patient=patient, codes=("safety_check",), email=True)
+        qreq, _url = sent_check(patient=patient, codes=("safety_check",), email=True)
     texts["questionnaire email"] = mail.outbox[-1].body
+    # The emailed link is made when the email is sent (its token is stored nowhere).
+    q_url = re.search(r"https://chairside\.test/q/[\w-]+/", mail.outbox[-1].body).group(0)
+    qreq.refresh_from_db()
     eight = datetime.combine(day + timedelta(days=20), time(8), tzinfo=NY)
     PrivateLink.objects.filter(pk=qreq.link_id).update(expires_at=eight)
     q_client, q_path = _client(language), q_url.replace("https://chairside.test", "")

@@ -5,7 +5,9 @@ referral creates and send questionnaires; nurses read clinical records, answer f
 chairs and cancel a visit that can't go ahead; on-call clinicians read everything
 clinical, keep the roster and the catalogue, and read the access log; schedulers book
 sessions and see patients' contact details, never clinical documents, answers or flags.
-Nobody but a superuser sees sign-in lockouts, private links or user accounts.
+Nobody but a superuser sees sign-in lockouts, private links or user accounts. The outbox is
+read by coordinators, nurses and on-call clinicians; the task queue's pages by on-call
+clinicians only; only superusers resubmit tasks or change schedules.
 """
 
 from __future__ import annotations
@@ -181,6 +183,14 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "user accounts": (_get("/admin/auth/user/"), set()),
     "groups": (_get("/admin/auth/group/"), set()),
     "authenticator devices": (_get("/admin/otp_totp/totpdevice/"), set()),
+    "outbox": (_get("/admin/clinic/notice/"), {C, N, K}),
+    "outbox send-again action": (_action("/admin/clinic/notice/", "send_again"), {C, N, K}),
+    "task schedules": (_get("/admin/django_q/schedule/"), {K}),
+    "successful tasks": (_get("/admin/django_q/success/"), {K}),
+    "failed tasks": (_get("/admin/django_q/failure/"), {K}),
+    "queued tasks": (_get("/admin/django_q/ormq/"), {K}),
+    "task resubmit action": (_action("/admin/django_q/failure/", "resubmit"), set()),
+    "task schedule edit": (_can_change("/admin/django_q/schedule/1/change/"), set()),
 }
 
 

@@ -102,8 +102,9 @@ def test_no_health_data_in_urls_email_subjects_or_log_lines(
         email="person@example.test", legal_given_name="Zebedee", legal_family_name="Quixotic"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        _qreq, url = sent_check(patient=patient, codes=("safety_check", "phq9"), email=True)
-    base = path_of(url)
+        sent_check(patient=patient, codes=("safety_check", "phq9"), email=True)
+    (invitation,) = mail.outbox
+    base = re.search(r"https://chairside\.test(/q/[\w-]+/)", invitation.body).group(1)
     client = verified(base)
     visited = [base]
     answers = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,6 +23,8 @@ from clinic.admin_kit import (
     clinic_datetime,
     patient_link,
 )
+from clinic.admin_queue import delivery_state
+from clinic.models import Notice
 from clinic.roles import NeedsPermission
 from intake import instruments as defs
 from intake.admin.questionnaires import instrument_filter
@@ -31,6 +34,17 @@ from intake.questionnaire_forms import FlagAcknowledgeForm
 from intake.scoring import main_score, rule_evidence
 
 ACK_PERM = "intake.acknowledge_flag"
+
+
+def flag_notices(flag: Flag) -> list[Notice]:
+    """Every notice about the flag: its emails (level 0 may cover several flags) and pages."""
+    via_rows = FlagNotification.objects.filter(flag=flag).values("notice_id")
+    return list(
+        Notice.objects.filter(
+            Q(pk__in=via_rows)
+            | Q(content_type=ContentType.objects.get_for_model(Flag), object_id=str(flag.pk))
+        ).order_by("created_at", "pk")
+    )
 
 
 class FlagOpenFilter(admin.SimpleListFilter):
@@ -67,10 +81,22 @@ class RuleFilter(admin.SimpleListFilter):
 
 class FlagNotificationInline(NoAddInline):
     model = FlagNotification
-    verbose_name_plural = "Notices sent"
-    fields = ["level", "sent", "recipients", "delivered"]
+    verbose_name = "email to on-call staff"
+    verbose_name_plural = "emails to on-call staff"
+    fields = ["level", "sent", "recipients", "delivery"]
     readonly_fields = fields
     sent = clinic_datetime("sent_at", "Sent at")
+
+    def has_view_permission(self, request: HttpRequest, obj: Flag | None = None) -> bool:
+        # Whoever may see the flag sees who was told about it, and whether it reached them.
+        return request.user.has_perm("intake.view_flag")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FlagNotification]:
+        return super().get_queryset(request).select_related("notice")
+
+    @admin.display(description="Delivery")
+    def delivery(self, obj: FlagNotification) -> str:
+        return delivery_state(obj.notice)
 
 
 def _person(user: Any) -> str:
@@ -179,6 +205,7 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
         "acknowledged",
         "acknowledged_by_name",
         "acknowledgement_note",
+        "pages",
     ]
     readonly_fields = fields
     inlines = [FlagNotificationInline]
@@ -216,6 +243,15 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
         url = reverse("admin:intake_questionnaireresponse_change", args=[obj.response_id])
         return format_html('<a href="{}">Response #{}</a>', url, obj.response_id)
 
+    @admin.display(description="On-call pages")
+    def pages(self, obj: Flag) -> str:
+        sent = [
+            f"{n.params.get('action', 'trigger')}: {delivery_state(n)}"
+            for n in flag_notices(obj)
+            if n.channel == Notice.Channel.PAGE
+        ]
+        return "; ".join(sent) or "–"
+
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ACK_PERM)
 
@@ -239,6 +275,7 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
             "title": f"{obj.get_level_display()} flag: {obj.patient.display_name}",
             "subtitle": obj.label,
             "can_acknowledge": obj.is_open and self.has_acknowledge_permission(request),
+            "failed_notices": [n for n in flag_notices(obj) if n.status == Notice.Status.FAILED],
             "evidence": flag_evidence(obj),
             "crisis_texts": crisis_texts(obj),
             "siblings": siblings,

@@ -1,4 +1,4 @@
-"""Re-send urgent flags still unacknowledged after 30 minutes (cron: every 5 minutes)."""
+"""Escalate unacknowledged urgent flags now, by hand: the worker does this every minute."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from clinic.notices import notices_send_due
 from intake.flags import flags_escalate
 
 
 class Command(BaseCommand):
-    help = "Escalate unacknowledged urgent flags to the fallback address and the next on call."
+    help = (
+        "Escalate unacknowledged urgent flags and send the notices that are due. The task "
+        "queue's worker runs this every minute; use it only when no worker is running."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent = flags_escalate(now=timezone.now())
-        self.stdout.write(f"Escalation notices sent: {sent}")
+        escalated = flags_escalate(now=timezone.now())
+        notices_send_due()
+        self.stdout.write(f"Escalation notices sent: {escalated}")
