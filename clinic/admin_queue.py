@@ -215,6 +215,8 @@ def background_jobs_panel(request: HttpRequest) -> dict | None:
         "id": "jobs",
         "title": "Background jobs" if stale is not None else "Notices not sent",
         "template": "admin/clinic/jobs_panel.html",
+        # A stale scheduler is a banner across the dashboard's grid, not one panel among many.
+        "wide": stale is not None,
         "stale_minutes": stale,
         "failed": failed,
     }
