@@ -1,5 +1,5 @@
-"""The only code that writes sessions: book, move (a day or a whole block), cancel, book a
-course, and the visit workflow.
+"""The only code that writes session times: book, move (a day or a whole block), cancel, book a
+course. The visit workflow (status changes of one session) is in `scheduling.workflow`.
 
 Here live the locks, the checks, the refusals and the writes; everything that only reads
 (dose windows, free times, course plans) is in `scheduling.planning`, which this module uses.
@@ -14,8 +14,9 @@ Locking rule (the one place locks are taken, in `_lock_days`):
   for the same day therefore run one after the other, so nurse capacity can't be oversold.
   On PostgreSQL the exclusion constraint `session_no_chair_overlap` is a second guard for
   the chair; on SQLite the IMMEDIATE transaction (settings) serialises all writers.
-Status changes of one session (check in, seat, complete, no-show, confirm) lock only that
-session's row. Nothing else in the code takes locks or writes sessions.
+Status changes of one session (check in, seat, complete, no-show, confirm) live in
+`scheduling.workflow` and lock only that session's row. Nothing else takes locks or writes
+sessions.
 """
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def _notify_after_commit(sessions: Sequence[Session]) -> None:
     booking_notice_enqueue(sessions=sessions)
 
 
-def _locked_session(session: Session) -> Session:
+def locked_session(session: Session) -> Session:
+    """The session, locked for update with what its checks read."""
     return (
         Session.objects.select_for_update(of=("self",))
         .select_related("course", "chair", "dose", "dose__step", "dose__course")
@@ -349,7 +351,7 @@ def session_move(
     def run() -> Session:
         with transaction.atomic():
             _lock_days([local_day(session.start), local_day(start)])
-            locked = _locked_session(session)
+            locked = locked_session(session)
             if locked.status != SessionStatus.BOOKED:
                 raise BookingError(_("Only a booked session can be moved."))
             if by_patient and locked.start - now < PATIENT_CUTOFF:
@@ -473,7 +475,7 @@ def session_cancel(
     now = now or timezone.now()
     with transaction.atomic():
         _lock_days([local_day(session.start)])
-        locked = _locked_session(session)
+        locked = locked_session(session)
         if locked.status not in (SessionStatus.BOOKED, SessionStatus.CHECKED_IN):
             raise BookingError(_("This session can no longer be cancelled."))
         if by_patient and locked.start - now < PATIENT_CUTOFF:
@@ -490,67 +492,4 @@ def session_cancel(
         locked.cancel_reason = reason.strip()[:200]
         locked.calendar_sequence += 1
         locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
-        return locked
-
-
-# --- the visit workflow -------------------------------------------------------------------
-
-_MOVES = {
-    "check_in": (SessionStatus.BOOKED, SessionStatus.CHECKED_IN, "checked_in_at"),
-    "seat": (SessionStatus.CHECKED_IN, SessionStatus.IN_CHAIR, "in_chair_at"),
-    "complete": (SessionStatus.IN_CHAIR, SessionStatus.COMPLETED, "completed_at"),
-    "no_show": (SessionStatus.BOOKED, SessionStatus.NO_SHOW, None),
-}
-
-
-def _advance(session: Session, move: str, now: datetime | None) -> Session:
-    source, target, stamp = _MOVES[move]
-    with transaction.atomic():
-        locked = _locked_session(session)
-        if locked.status != source:
-            raise BookingError(
-                f"Session #{locked.pk} is {locked.get_status_display().lower()}, "
-                f"not {SessionStatus(source).label.lower()}."
-            )
-        if move == "seat" and locked.checks.filter(done=False).exists():
-            raise BookingError(
-                f"Session #{locked.pk}: record every per-visit check before the infusion starts."
-            )
-        locked.status = target
-        fields = ["status"]
-        if stamp:
-            setattr(locked, stamp, now or timezone.now())
-            fields.append(stamp)
-        locked.save(update_fields=fields)
-        return locked
-
-
-def session_check_in(*, session: Session, now: datetime | None = None) -> Session:
-    """Mark the patient arrived."""
-    return _advance(session, "check_in", now)
-
-
-def session_seat(*, session: Session, now: datetime | None = None) -> Session:
-    """Mark the patient in the chair; refused until every per-visit check is recorded."""
-    return _advance(session, "seat", now)
-
-
-def session_complete(*, session: Session, now: datetime | None = None) -> Session:
-    """Mark the visit completed (discharged)."""
-    return _advance(session, "complete", now)
-
-
-def session_no_show(*, session: Session, now: datetime | None = None) -> Session:
-    """Mark that the patient did not come; the chair is free again."""
-    return _advance(session, "no_show", now)
-
-
-def session_confirm(*, session: Session, now: datetime | None = None) -> Session:
-    """Record that the patient confirmed they will attend."""
-    with transaction.atomic():
-        locked = _locked_session(session)
-        if locked.status != SessionStatus.BOOKED:
-            raise BookingError(_("This appointment can no longer be confirmed."))
-        locked.confirmed_at = now or timezone.now()
-        locked.save(update_fields=["confirmed_at"])
         return locked

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from clinic.clock import datetime_label, time_label
 from clinic.links import private_link
 from clinic.models import ClinicSettings, PrivateLink
-from scheduling import booking, planning
+from scheduling import booking, planning, workflow
 from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
@@ -90,7 +90,7 @@ def session_confirm_view(
 ) -> HttpResponse:
     session = _session_of(link, pk)
     try:
-        booking.session_confirm(session=session)
+        workflow.session_confirm(session=session)
     except booking.BookingError as exc:
         messages.error(request, str(exc))
     else:

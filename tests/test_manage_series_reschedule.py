@@ -17,8 +17,9 @@ from django.utils import timezone
 from clinic.links import link_create
 from clinic.models import ClinicSettings, PrivateLink
 from scheduling import planning
-from scheduling.booking import BookingError, block_move, course_book, session_check_in
+from scheduling.booking import BookingError, block_move, course_book
 from scheduling.models import Session
+from scheduling.workflow import session_check_in
 from tests.factories import clinic_week, ready_course
 
 pytestmark = pytest.mark.django_db

@@ -27,7 +27,7 @@ from clinic.admin_kit import AccessLoggedAdmin, NoAddInline, clinic_datetime, pa
 from clinic.clock import datetime_label, time_label
 from clinic.roles import NeedsPermission
 from intake.questionnaire_forms import Visit
-from scheduling import booking, planning, selectors
+from scheduling import booking, planning, selectors, workflow
 from scheduling.admin.board import DayBoardMixin
 from scheduling.courses import visit_check_record
 from scheduling.forms import PickForm, ReasonForm, decode_picks, encode_pick
@@ -58,12 +58,12 @@ class Step:
 WORKFLOW = {
     step.move: step
     for step in (
-        Step("check_in", "Check in", "checked in", booking.session_check_in, "booked"),
+        Step("check_in", "Check in", "checked in", workflow.session_check_in, "booked"),
         Step(
-            "seat", "In chair: infusion starts", "in the chair", booking.session_seat, "checked_in"
+            "seat", "In chair: infusion starts", "in the chair", workflow.session_seat, "checked_in"
         ),
-        Step("complete", "Complete the visit", "completed", booking.session_complete, "in_chair"),
-        Step("no_show", "No-show", "marked as a no-show", booking.session_no_show, "booked"),
+        Step("complete", "Complete the visit", "completed", workflow.session_complete, "in_chair"),
+        Step("no_show", "No-show", "marked as a no-show", workflow.session_no_show, "booked"),
     )
 }
 
@@ -279,19 +279,19 @@ class SessionAdmin(AccessLoggedAdmin, DayBoardMixin, CheapDateHierarchyMixin, Si
 
     @admin.action(description="Check in", permissions=["run"])
     def check_in(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        self._advance(request, queryset, booking.session_check_in, "checked in")
+        self._advance(request, queryset, workflow.session_check_in, "checked in")
 
     @admin.action(description="In chair (infusion starts)", permissions=["run"])
     def seat(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        self._advance(request, queryset, booking.session_seat, "in chair")
+        self._advance(request, queryset, workflow.session_seat, "in chair")
 
     @admin.action(description="Completed", permissions=["run"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        self._advance(request, queryset, booking.session_complete, "completed")
+        self._advance(request, queryset, workflow.session_complete, "completed")
 
     @admin.action(description="No-show", permissions=["run"])
     def no_show(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        self._advance(request, queryset, booking.session_no_show, "marked no-show")
+        self._advance(request, queryset, workflow.session_no_show, "marked no-show")
 
     @admin.action(description="Cancel with a reason", permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> TemplateResponse | None:
