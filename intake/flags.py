@@ -60,10 +60,11 @@ def flag_raise(
     """
     if response is None and (patient is None or source is None):
         raise FlagError("A flag needs the answers or the record that raised it.")
+    raised_by = {"source": source} if source is not None else {}
     return Flag.objects.create(
         response=response,
         patient=response.patient if response is not None else patient,
-        source=source,
+        **raised_by,
         rule=rule,
         label=label,
         level=level,

@@ -36,12 +36,11 @@ def chair_time_adopt(
     if not 5 <= minutes <= 12 * 60:
         raise ChairTimeError("A chair time must be between 5 minutes and 12 hours.")
     with transaction.atomic():
-        row, _created = ChairTimeAdoption.objects.select_for_update().get_or_create(
-            therapy=therapy,
-            kind=kind,
-            short_infusion=short_infusion,
-            defaults={"minutes": minutes, "adopted_at": timezone.now(), "adopted_by": by},
-        )
+        row = (
+            ChairTimeAdoption.objects.select_for_update()
+            .filter(therapy=therapy, kind=kind, short_infusion=short_infusion)
+            .first()
+        ) or ChairTimeAdoption(therapy=therapy, kind=kind, short_infusion=short_infusion)
         row.minutes = minutes
         row.basis = basis[:200]
         row.adopted_by = by

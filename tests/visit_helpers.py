@@ -25,10 +25,12 @@ def at(hour: int, minute: int = 0, day: date | None = None) -> datetime:
     return datetime.combine(day or visit_day(), time(hour, minute), tzinfo=NY)
 
 
-def booked_session(code: str = "ocrelizumab", *, chairs: list | None = None, **patient) -> Session:
+def booked_session(
+    code: str = "ocrelizumab", *, chairs: list | None = None, chair: int = 0, **patient
+) -> Session:
     chairs = chairs or clinic_week(chairs=2, weekdays=range(7))
     course = ready_course(code, start_after=visit_day(), patient=PatientFactory(**patient))
-    return session_book(dose=course.doses.get(sequence=1), chair=chairs[0], start=at(9))
+    return session_book(dose=course.doses.get(sequence=1), chair=chairs[chair], start=at(9))
 
 
 def full_visit(session: Session, nurse, *, discharge: datetime | None = None) -> VisitRecord:
@@ -63,3 +65,51 @@ def full_visit(session: Session, nurse, *, discharge: datetime | None = None) ->
     records.administration_stop(record=record, at=at(12, 10), by=nurse)
     records.observation_end(record=record, at=at(13, 10), by=nurse)
     return records.visit_discharge(record=record, at=discharge or at(13, 20), by=nurse)
+
+
+def completed_records(
+    minutes: list[int],
+    *,
+    code: str = "ocrelizumab",
+    kind: str = "first",
+    chairs: list | None = None,
+    days_ago: int = 10,
+) -> list[VisitRecord]:
+    """Completed visits that took `minutes` in the chair, one patient each (test data: the
+    learned figures read records, so these are written directly, not through the service)."""
+    from datetime import timedelta as td
+
+    from scheduling.models import SessionStatus
+
+    chairs = chairs or clinic_week(chairs=2, weekdays=range(7))
+    made = []
+    for index, taken in enumerate(minutes):
+        day = timezone.localdate(timezone=NY) - td(days=days_ago + index)
+        course = ready_course(code, start_after=day)
+        dose = course.doses.get(sequence=1 if kind == "first" else 3)
+        start = at(9, day=day)
+        session = Session.objects.create(
+            course=course,
+            dose=dose,
+            chair=chairs[0],
+            start=start,
+            end=start + td(minutes=dose.minutes),
+            status=SessionStatus.COMPLETED,
+            checked_in_at=start,
+            completed_at=start + td(minutes=taken),
+        )
+        made.append(
+            VisitRecord.objects.create(
+                session=session,
+                therapy=course.therapy,
+                dose_kind=kind,
+                template_minutes=sum(dose.chair_parts),
+                opened_at=start,
+                infusion_started_at=start + td(minutes=40),
+                observation_ended_at=start + td(minutes=taken - 10),
+                discharged_at=start + td(minutes=taken),
+                chair_minutes=taken,
+                infusion_minutes=taken - 50,
+            )
+        )
+    return made

@@ -57,6 +57,10 @@ class VitalsForm(VisitForm, ReasonMixin):
         return {k: self.cleaned_data.get(k) for k in self.VALUES}
 
 
+class ArrivalForm(VisitForm):
+    at = time_field("Arrived at (clinic time)")
+
+
 class ChecksForm(VisitForm):
     def __init__(self, *args: Any, checks: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -58,6 +58,7 @@ class VisitPage:
         dose = self.session.dose
         record = self.record
         made: dict[str, forms.VisitForm] = {
+            "open": self.form("open", forms.ArrivalForm),
             "checks": self.form("checks", forms.ChecksForm, checks=self.checks),
         }
         if record is None:
@@ -93,6 +94,10 @@ class VisitPage:
 def _save(page: VisitPage, form: forms.VisitForm, by: Any) -> str:
     """Call the service for the posted section; return the message to show."""
     record, action, data = page.record, page.action, form.cleaned_data
+    if action == "open":
+        opened = records.visit_open(session=page.session, by=by)
+        records.visit_check_in(record=opened, at=form.instant())
+        return "Visit record opened; the patient is checked in."
     if action == "checks":
         target = record or records.visit_open(session=page.session, by=by)
         records.visit_checks_record(record=target, done=form.done(), by=by)
@@ -251,9 +256,7 @@ class VisitRecordAdmin(AccessLoggedAdmin, DriftMixin, AdminPagesMixin, SimpleHis
         self, request: HttpRequest, session: Session, record: VisitRecord | None, url: str
     ) -> HttpResponse | None:
         action = request.POST.get("action", "")
-        if action == "open":
-            return self._run(request, url, lambda: self._open(request, session))
-        if record is None and action != "checks":
+        if record is None and action not in ("open", "checks"):
             self.message_user(request, "Open the visit record first.", messages.ERROR)
             return HttpResponseRedirect(url)
         page = VisitPage(session, record, request)
@@ -262,11 +265,6 @@ class VisitRecordAdmin(AccessLoggedAdmin, DriftMixin, AdminPagesMixin, SimpleHis
             request._visit_page = page  # show the page again with this form's errors
             return None
         return self._run(request, url, lambda: _save(page, form, request.user))
-
-    def _open(self, request: HttpRequest, session: Session) -> str:
-        record = records.visit_open(session=session, by=request.user)
-        records.visit_check_in(record=record)
-        return "Visit record opened; the patient is checked in."
 
     def _run(self, request: HttpRequest, url: str, write: Callable[[], str]) -> HttpResponse:
         try:
