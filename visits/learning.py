@@ -48,3 +48,7 @@ def duration_label(minutes: int | float | None) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def visits_label(count: int) -> str:
+    return f"{count} visit" if count == 1 else f"{count} visits"

@@ -18,7 +18,7 @@ from clinic.roles import NeedsPermission
 from scheduling.chair_times import ChairTimeError, chair_time_adopt, chair_time_withdraw
 from scheduling.models import ChairTimeAdoption, DoseKind
 from visits import selectors
-from visits.learning import duration_label
+from visits.learning import duration_label, visits_label
 
 VIEW_PERM = "scheduling.view_chairtimeadoption"
 ADOPT_PERM = "scheduling.add_chairtimeadoption"
@@ -90,7 +90,7 @@ class DriftMixin(AdminPagesMixin):
                 **key,
                 minutes=minutes,
                 by=request.user,
-                basis=f"{which} of {row.chair.count} visits",
+                basis=f"{which} of {visits_label(row.chair.count)}",
             )
         except ChairTimeError as exc:
             self.message_user(request, str(exc), messages.ERROR)
@@ -98,7 +98,7 @@ class DriftMixin(AdminPagesMixin):
         self.message_user(
             request,
             f"{row.therapy.name} {row.kind_label.lower()}: new bookings now take "
-            f"{duration_label(minutes)} ({which} of {row.chair.count} visits). "
+            f"{duration_label(minutes)} ({which} of {visits_label(row.chair.count)}). "
             "Sessions already booked keep their times.",
             messages.SUCCESS,
         )
@@ -110,4 +110,5 @@ def _sentence(row: selectors.DriftRow) -> str:
     head = f"{row.therapy.name} {row.kind_label.lower()}: template {template}"
     if row.chair is None:
         return f"{head}, no completed visits recorded yet"
-    return f"{head}, actual median {duration_label(row.chair.median)} over {row.chair.count} visits"
+    median = duration_label(row.chair.median)
+    return f"{head}, actual median {median} over {visits_label(row.chair.count)}"
