@@ -158,6 +158,7 @@ def test_a_grade_3_reaction_raises_an_urgent_flag_that_reaches_the_on_call(
     (email,) = mail.outbox
     assert email.to == [on_call.clinician.email]
     assert f"/admin/intake/flag/{flag.pk}/change/" in email.body
+    assert "A record kept at the chair has raised an urgent flag" in email.body
     assert "Wheeze" not in email.body + email.subject  # no health data in the email
 
 

@@ -263,6 +263,8 @@ class VisitAmendment(models.Model):
     change = models.CharField(max_length=200)
     reason = models.TextField()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["record", "at", "pk"]
 

@@ -325,6 +325,8 @@ def administration_stop(*, record: VisitRecord, at: datetime, by: Any) -> VisitR
         locked = _locked(record)
         if locked.infusion_started_at is None:
             raise VisitError("The infusion has not started.")
+        if not locked.is_open:
+            raise VisitError("This visit is discharged: amend the end of observation instead.")
         if at < locked.infusion_started_at:
             raise VisitError("The infusion can't stop before it started.")
         locked.infusion_stopped_at = at

@@ -1,4 +1,4 @@
-"""The therapies' premedications, pre-filled on each visit record; clinicians review them in
+"""The vitals hold thresholds' one row, and the therapies' premedications, pre-filled on each visit record; clinicians review them in
 admin. Those not stated in DOMAIN.md come from the products' labels and say "(confirm)"."""
 
 from django.db import migrations
@@ -33,6 +33,7 @@ PREMEDICATIONS = {
 def load(apps, schema_editor):
     Therapy = apps.get_model("clinic", "Therapy")
     Protocol = apps.get_model("visits", "PremedicationProtocol")
+    apps.get_model("visits", "VisitSettings").objects.get_or_create(pk=1)
     for code, rows in PREMEDICATIONS.items():
         therapy = Therapy.objects.filter(code=code).first()
         if therapy is None:
