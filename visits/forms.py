@@ -24,6 +24,8 @@ class VisitForm(forms.Form):
     def __init__(self, *args: Any, day: date, **kwargs: Any) -> None:
         self.day = day
         super().__init__(*args, **kwargs)
+        if "reason" in self.fields:  # the amendment's reason comes last, by the button
+            self.fields["reason"] = self.fields.pop("reason")
 
     def instant(self, name: str = "at") -> datetime:
         value: time = self.cleaned_data[name]
