@@ -70,7 +70,6 @@ def test_a_token_out_of_its_scope_gets_403(patient):
 
 def test_everything_needs_every_type_it_would_return(patient):
     from intake.models import Referral
-
     from tests.factories import ReferralFactory
 
     ReferralFactory(patient=patient)
