@@ -165,7 +165,12 @@ def _search(request: HttpRequest, token: ApiToken, resource_type: str) -> HttpRe
     for bound in search.dates:
         queryset = queryset.filter(**{f"{kind.date_field}__{bound.op}": bound.at})
     total = queryset.count()
-    rows = list(queryset.order_by(*kind.ordering)[search.offset : search.offset + search.count])
+    # The page's ids first, from the bare table (an index on the date orders it), then the
+    # rows with what the mapper needs: joining first makes the database sort every match.
+    window = slice(search.offset, search.offset + search.count)
+    page = list(queryset.order_by(*kind.ordering).values_list("pk", flat=True)[window])
+    found = {row.pk: row for row in kind.queryset().filter(pk__in=page)}
+    rows = [found[pk] for pk in page if pk in found]
     reads_log(request, token, rows, action="API search")
     return _page(request, resource_type, [kind.to_fhir(row) for row in rows], total, search)
 
