@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -31,9 +32,39 @@ def base_url() -> str:
     return f"{settings.SITE_URL}{BASE_PATH}"
 
 
+# Resources that change only when staff edit the catalogue: a checked one needn't be
+# checked again while its JSON is the same (a questionnaire is most of a Bundle's checking).
+_STATIC_TYPES = {"Questionnaire", "Location"}
+
+
+@functools.lru_cache(maxsize=256)
+def _check_static(resource_type: str, text: str) -> None:
+    get_fhir_model_class(resource_type).model_validate_json(text)
+
+
+def _check(resource: dict[str, Any]) -> None:
+    kind = resource["resourceType"]
+    if kind in _STATIC_TYPES:
+        _check_static(kind, json.dumps(resource, sort_keys=True))
+    else:
+        get_fhir_model_class(kind).model_validate(resource)
+
+
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
-    """Check a resource against the fhir.resources R4B model of its type; return it unchanged."""
-    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    """Check a resource against the fhir.resources R4B model of its type; return it unchanged.
+
+    A Bundle is checked entry by entry (each against its own type), then its shell.
+    """
+    if resource["resourceType"] == "Bundle" and resource.get("entry"):
+        for entry in resource["entry"]:
+            _check(entry["resource"])
+        shell = {
+            **resource,
+            "entry": [{k: v for k, v in e.items() if k != "resource"} for e in resource["entry"]],
+        }
+        get_fhir_model_class("Bundle").model_validate(shell)
+    else:
+        _check(resource)
     return resource
 
 

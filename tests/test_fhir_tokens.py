@@ -107,3 +107,9 @@ def test_metadata_needs_no_token_and_holds_no_data(patient):
     assert response.status_code == 200
     assert response.json()["resourceType"] == "CapabilityStatement"
     assert AccessLog.objects.count() == 0
+
+
+def test_api_answers_are_never_stored_by_a_cache(patient):
+    response = FhirClient(bearer()).read(f"Patient/{patient.pk}")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
