@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("clinic", "intake", "scheduling", "visits")
+APPS = ("clinic", "intake", "scheduling", "visits", "interop")
 
 
 def _module_name(path: Path) -> str:
@@ -116,6 +116,18 @@ def test_visits_sits_on_top_and_nothing_below_imports_it():
         if target.split(".")[0] == "visits"
     )
     assert downward == []
+
+
+def test_nothing_imports_the_fhir_interface():
+    """`interop` reads clinic, intake and scheduling; none of them may depend on it."""
+    inward = sorted(
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        if module.split(".")[0] != "interop"
+        for target in targets
+        if target.split(".")[0] == "interop"
+    )
+    assert inward == []
 
 
 def test_no_module_imports_itself_back_through_others():

@@ -230,3 +230,22 @@ def test_discharge_needs_the_end_of_observation(nurse):
     record = _seated(nurse)
     with pytest.raises(records.VisitError, match="observation"):
         records.visit_discharge(record=record, at=at(13), by=nurse)
+
+
+def test_a_reaction_flag_exports_to_fhir_without_a_questionnaire_reference(nurse):
+    from interop.mappers.flags import flag_resource
+
+    record = _seated(nurse)
+    reaction = records.reaction_record(
+        record=record,
+        at=at(10),
+        symptoms="Stridor",
+        grade=3,
+        action=Reaction.Action.STOPPED,
+        medicines="",
+        outcome="",
+        by=nurse,
+    )
+    resource = flag_resource(reaction.flag)
+    assert "QuestionnaireResponse/None" not in str(resource)
+    assert resource["subject"] == {"reference": f"Patient/{record.session.course.patient_id}"}
