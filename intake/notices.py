@@ -16,7 +16,11 @@ from django.utils import translation
 from clinic.links import link_create, link_url
 from clinic.models import Notice, PrivateLink
 from clinic.notices import Email, PageEvent, notice_kind
+from intake.crisis import crisis_in_flags
 from intake.models import Flag, QuestionnaireRequest, Referral
+
+# What the on-call notice says when the patient was shown the crisis text (intake.crisis).
+CRISIS_SHOWN = "the crisis text: call or text 988, or call 911 in an emergency"
 
 REFERRAL_RECEIVED = "referral_received"
 REFERRAL_INTAKE = "referral_intake"
@@ -83,10 +87,12 @@ def render_flag_email(notice: Notice) -> Email | None:
     if not Flag.objects.filter(pk__in=flag_ids, acknowledged_at__isnull=True).exists():
         return None
     # One event, one link: the first flag's page lists the others raised by the same answers.
+    rules = Flag.objects.filter(pk__in=flag_ids).values_list("rule", flat=True)
     context = {
         "url": flag_admin_url(flag_ids[0]),
         "count": len(flag_ids),
         "level": notice.params["level"],
+        "crisis_shown": crisis_in_flags(rules),
     }
     subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context)
     body = render_to_string("intake/questionnaire/email/flag.txt", context)
@@ -114,11 +120,19 @@ def render_flag_page(notice: Notice) -> PageEvent | None:
     summary = f"Urgent flag #{flag.pk} needs a clinician"
     if level:
         summary += f": not acknowledged, escalation level {level}"
+    shown = crisis_in_flags(
+        Flag.objects.filter(response__request_id=flag.response.request_id).values_list(
+            "rule", flat=True
+        )
+    )
+    details = {"flag": url, "escalation_level": level}
+    if shown:
+        details["patient_was_shown"] = CRISIS_SHOWN
     event["payload"] = {
         "summary": summary,
         "source": "chairside",
         "severity": "critical",
-        "custom_details": {"flag": url, "escalation_level": level},
+        "custom_details": details,
     }
     event["links"] = [{"href": url, "text": f"Flag #{flag.pk} in Chairside (sign-in required)"}]
     return PageEvent(summary, event)

@@ -129,7 +129,7 @@ def _patient_edit(client: Client, r: dict) -> int:
 
 def _transition(client: Client, r: dict) -> int:
     url = f"/admin/intake/referral/{r['referral'].pk}/transition/in_review/"
-    return client.post(url, {"note": ""}).status_code
+    return client.post(url, {"note": "Starting triage"}).status_code
 
 
 def _acknowledge(client: Client, r: dict) -> int:
