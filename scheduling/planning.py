@@ -42,12 +42,17 @@ def bookable_from(dose: PlannedDose, now: datetime) -> tuple[date, datetime | No
     return local_day(now) + timedelta(days=1), None
 
 
-def first_dose_by(dose: PlannedDose) -> datetime | None:
-    """Return when an urgent course's first dose must start by (acceptance + N hours)."""
+def first_dose_by(dose: PlannedDose, now: datetime) -> datetime | None:
+    """Return when an urgent course's first dose should start by (acceptance + N hours).
+
+    None when there is no such limit, or when it has passed: a late dose is still booked,
+    inside its window, rather than never.
+    """
     hours = dose.course.therapy.book_within_hours
     if dose.sequence != 1 or not hours:
         return None
-    return dose.course.created_at + timedelta(hours=hours)
+    deadline = dose.course.created_at + timedelta(hours=hours)
+    return deadline if deadline > now else None
 
 
 def bookable_days(
@@ -142,7 +147,7 @@ def dose_options(
     if first > last:
         return []
     return engine.find_options(
-        days=bookable_days(first, last, not_before=not_before, not_after=first_dose_by(dose)),
+        days=bookable_days(first, last, not_before=not_before, not_after=first_dose_by(dose, now)),
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, last, exclude=exclude),
         request=slot_request(dose, first, last),
@@ -224,7 +229,7 @@ def course_plans(
     course = first_dose.course
     chairs = {c.pk: c for c in Chair.objects.filter(is_active=True)}
     # The deadline applies to the first day only; later doses' days are not trimmed.
-    deadline = first_dose_by(first_dose)
+    deadline = first_dose_by(first_dose, now)
     days = bookable_days(first, horizon, not_before=not_before)
     if deadline is not None:
         days = [d for d in days if d.day > local_day(deadline) or d.opens <= deadline]
@@ -248,6 +253,7 @@ def course_plans(
             for dose, o in zip(doses, plan.options, strict=True)
         ]
         for plan in plans
+        if deadline is None or plan.options[0].start <= deadline
     ]
 
 
@@ -300,7 +306,7 @@ def next_free(
         if lo > hi:
             continue
         options = engine.find_options(
-            days=bookable_days(lo, hi, not_before=not_before, not_after=first_dose_by(dose)),
+            days=bookable_days(lo, hi, not_before=not_before, not_after=first_dose_by(dose, now)),
             chairs=chairs,
             booked=selectors.engine_booked(lo, hi, exclude=exclude),
             request=slot_request(dose, lo, hi),
