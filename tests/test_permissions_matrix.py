@@ -178,6 +178,7 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "session check-in action": (_action("/admin/scheduling/session/", "check_in"), {N}),
     "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {C, N, S}),
     "day board": (_get("/admin/scheduling/session/board/"), {C, N, K, S}),
+    "monitoring tasks": (_get("/admin/scheduling/monitoringtask/"), {C, N, K, S}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),
