@@ -114,6 +114,19 @@ def test_switching_from_iv_to_sc_keeps_the_dose_clock():
     assert all(d.min_gap_months == 5 for d in after[2:])
 
 
+def test_a_clinician_switches_a_course_to_sc_from_its_page(client, clinician):
+    course = ready_course("ocrelizumab")
+    client.force_login(clinician)
+    page = client.get(f"/admin/scheduling/treatmentcourse/{course.pk}/change/").content.decode()
+    assert f"/admin/scheduling/treatmentcourse/{course.pk}/switch/" in page
+    url = f"/admin/scheduling/treatmentcourse/{course.pk}/switch/"
+    assert "Switch to Ocrelizumab SC" in client.get(url).content.decode()
+    assert client.post(url, {"reason": "Prefers the injection"}).status_code == 302
+    course.refresh_from_db()
+    assert course.therapy.code == "ocrelizumab_sc"
+    assert course.history.first().history_change_reason == "Prefers the injection"
+
+
 def test_a_switch_needs_the_same_drug_and_a_reason():
     course = ready_course("ocrelizumab")
     with pytest.raises(CourseError):

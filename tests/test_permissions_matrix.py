@@ -179,6 +179,7 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {C, N, S}),
     "day board": (_get("/admin/scheduling/session/board/"), {C, N, K, S}),
     "monitoring tasks": (_get("/admin/scheduling/monitoringtask/"), {C, N, K, S}),
+    "course switch IV/SC": (_get("/admin/scheduling/treatmentcourse/{course}/switch/"), {K}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),

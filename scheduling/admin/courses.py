@@ -15,7 +15,6 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -29,9 +28,9 @@ from clinic.admin_kit import (
 from clinic.clock import date_label, datetime_label, local_day
 from clinic.roles import NeedsPermission, roles_with
 from scheduling import booking, planning, selectors
+from scheduling.admin.clinical import CourseClinicalMixin, switch_target
 from scheduling.courses import (
     CourseError,
-    course_order_days_set,
     course_override,
     prerequisite_record,
 )
@@ -136,7 +135,9 @@ class PlannedDoseInline(NoAddInline):
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
-class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
+class TreatmentCourseAdmin(
+    CourseClinicalMixin, AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin
+):
     list_display = [
         "__str__",
         "patient_name",
@@ -218,39 +219,6 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         user = course.override_by
         return (user.get_full_name() or user.get_username()) if user else "-"
 
-    @admin.display(description="Safety authorisation")
-    def safety_state(self, course: TreatmentCourse) -> str:
-        therapy = course.therapy
-        if not therapy.reauthorise_every_months:
-            return "-"
-        until = course.safety_authorised_until
-        if course.safety_lapsed(local_day(timezone.now())):
-            when = f" on {date_label(until)}" if until else ""
-            return f"{therapy.safety_programme}: LAPSED{when}: no infusion until re-authorised"
-        return (
-            f"{therapy.safety_programme}: authorised until {date_label(until)} "
-            f"(re-authorise every {therapy.reauthorise_every_months} months)"
-        )
-
-    @admin.display(description="Monitoring")
-    def monitoring_state(self, course: TreatmentCourse) -> str:
-        today = local_day(timezone.now())
-        tasks = [t for t in course.monitoring_tasks.all() if not t.done_on]
-        if not tasks:
-            return "-"
-        overdue = sum(1 for t in tasks if t.due < today)
-        url = (
-            reverse("admin:scheduling_monitoringtask_changelist")
-            + f"?course__id__exact={course.pk}"
-        )
-        return format_html(
-            '<a href="{}">{} open test(s), {} overdue; next {}</a>',
-            url,
-            len(tasks),
-            overdue,
-            date_label(min(t.due for t in tasks)),
-        )
-
     @admin.display(description="Prerequisites", ordering="unmet")
     def prerequisites_state(self, course: TreatmentCourse) -> str:
         if course.override_reason:
@@ -281,6 +249,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             "subtitle": str(obj),
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
+            "switch_to": switch_target(obj),
         }
 
     def response_change(self, request: HttpRequest, obj: TreatmentCourse) -> HttpResponse:
@@ -289,19 +258,6 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         return HttpResponseRedirect(
             reverse("admin:scheduling_treatmentcourse_change", args=[obj.pk])
         )
-
-    def save_model(
-        self, request: HttpRequest, obj: TreatmentCourse, form: ModelForm, change: bool
-    ) -> None:
-        order_days = obj.order_days
-        if change and "order_days" in form.changed_data:
-            obj.order_days = form.initial.get("order_days")
-        super().save_model(request, obj, form, change)
-        if change and "order_days" in form.changed_data:
-            try:
-                course_order_days_set(course=obj, days=order_days)
-            except CourseError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
 
     def save_formset(
         self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
@@ -322,6 +278,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
                 name="scheduling_dose_book",
             ),
             path("<int:pk>/override/", view(self.override_view), name="scheduling_course_override"),
+            path("<int:pk>/switch/", view(self.switch_view), name="scheduling_course_switch"),
             *super().get_urls(),
         ]
 
