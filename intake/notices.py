@@ -19,9 +19,6 @@ from clinic.notices import Email, PageEvent, notice_kind
 from intake.crisis import crisis_in_flags
 from intake.models import Flag, QuestionnaireRequest, Referral
 
-# What the on-call notice says when the patient was shown the crisis text (intake.crisis).
-CRISIS_SHOWN = "the crisis text: call or text 988, or call 911 in an emergency"
-
 REFERRAL_RECEIVED = "referral_received"
 REFERRAL_INTAKE = "referral_intake"
 QUESTIONNAIRE_INVITE = "questionnaire_invite"
@@ -120,19 +117,13 @@ def render_flag_page(notice: Notice) -> PageEvent | None:
     summary = f"Urgent flag #{flag.pk} needs a clinician"
     if level:
         summary += f": not acknowledged, escalation level {level}"
-    shown = crisis_in_flags(
-        Flag.objects.filter(response__request_id=flag.response.request_id).values_list(
-            "rule", flat=True
-        )
-    )
-    details = {"flag": url, "escalation_level": level}
-    if shown:
-        details["patient_was_shown"] = CRISIS_SHOWN
+    # The pager is a third party: the flag's link and level only, never what was answered
+    # (the email and the flag page say whether the patient was shown the crisis text).
     event["payload"] = {
         "summary": summary,
         "source": "chairside",
         "severity": "critical",
-        "custom_details": details,
+        "custom_details": {"flag": url, "escalation_level": level},
     }
     event["links"] = [{"href": url, "text": f"Flag #{flag.pk} in Chairside (sign-in required)"}]
     return PageEvent(summary, event)

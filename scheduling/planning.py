@@ -48,10 +48,12 @@ def first_dose_by(dose: PlannedDose, now: datetime) -> datetime | None:
     None when there is no such limit, or when it has passed: a late dose is still booked,
     inside its window, rather than never.
     """
-    hours = dose.course.therapy.book_within_hours
-    if dose.sequence != 1 or not hours:
+    course = dose.course
+    hours = course.therapy.book_within_hours
+    # A course planned to start later than its acceptance day follows its own start date.
+    if dose.sequence != 1 or not hours or course.start_after > local_day(course.created_at):
         return None
-    deadline = dose.course.created_at + timedelta(hours=hours)
+    deadline = course.created_at + timedelta(hours=hours)
     return deadline if deadline > now else None
 
 
