@@ -194,6 +194,15 @@ class Therapy(models.Model):
             "course's authorisation has lapsed. Blank = none."
         ),
     )
+    rxnorm_code = models.CharField(
+        "RxNorm code",
+        max_length=20,
+        blank=True,
+        help_text=(
+            "The ingredient's RxNorm concept (RXCUI), used when the therapy is sent or "
+            "received in FHIR. Its source is noted in the therapy's file in clinic/therapies/."
+        ),
+    )
     notes = models.TextField(
         blank=True, help_text="Clinical notes, including facts still to be confirmed."
     )

@@ -30,6 +30,7 @@ THERAPY_FIELDS = (
     "needs_weight_on_order",
     "dose_clock",
     "reauthorise_every_months",
+    "rxnorm_code",
     "notes",
 )
 STEP_FIELDS = (

@@ -22,7 +22,7 @@ from scheduling.models import PlannedDose, Session
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = importlib.import_module("clinic.migrations.0008_therapy_catalogue_2026_12")
+MIGRATION = importlib.import_module("clinic.migrations.0009_therapy_catalogue_2026_12")
 
 # The review's corrections (issue 14), as (where, field). "+" marks rows added.
 CORRECTED = {

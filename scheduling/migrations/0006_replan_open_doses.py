@@ -36,7 +36,7 @@ def replan(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("scheduling", "0005_course_clinical_settings"),
-        ("clinic", "0008_therapy_catalogue_2026_12"),
+        ("clinic", "0009_therapy_catalogue_2026_12"),
     ]
 
     operations = [migrations.RunPython(replan, migrations.RunPython.noop)]

@@ -10,11 +10,21 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0006_outbox_heartbeat_lead_email'),
+        ('clinic', '0007_therapy_rxnorm_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name='historicaltherapy',
+            name='rxnorm_code',
+            field=models.CharField(blank=True, help_text="The ingredient's RxNorm concept (RXCUI), used when the therapy is sent or received in FHIR. Its source is noted in the therapy's file in clinic/therapies/.", max_length=20, verbose_name='RxNorm code'),
+        ),
+        migrations.AlterField(
+            model_name='therapy',
+            name='rxnorm_code',
+            field=models.CharField(blank=True, help_text="The ingredient's RxNorm concept (RXCUI), used when the therapy is sent or received in FHIR. Its source is noted in the therapy's file in clinic/therapies/.", max_length=20, verbose_name='RxNorm code'),
+        ),
         migrations.AddField(
             model_name='historicaltherapy',
             name='dose_clock',

@@ -15,6 +15,6 @@ def update(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinic", "0007_therapy_review_fields")]
+    dependencies = [("clinic", "0008_therapy_review_fields")]
 
     operations = [migrations.RunPython(update, migrations.RunPython.noop)]
