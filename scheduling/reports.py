@@ -158,7 +158,7 @@ def utilisation_report(period: Period) -> list[Section]:
             "Per day",
             f"Booked {percent(booked_total, open_total) or 0:.1f} % of {open_total:.0f} open "
             f"chair-hours, used {percent(actual_total, open_total) or 0:.1f} % "
-            f"({booked_total:.0f} booked, {actual_total:.0f} actual).",
+            f"({booked_total:.1f} booked, {actual_total:.1f} actual).",
             by_day,
             Chart(
                 [r[0][4:] for r in by_day.rows],
