@@ -193,6 +193,12 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
         "flag list": "/admin/intake/flag/",
         "outbox": "/admin/clinic/notice/",
         "task schedules": "/admin/django_q/schedule/",
+        "reports": "/admin/reports/",
+        "utilisation report": "/admin/reports/utilisation/",
+        "attendance report": "/admin/reports/attendance/",
+        "urgent flags report": "/admin/reports/urgent-flags/",
+        "referrals report": "/admin/reports/referrals/",
+        "report with a wrong range": "/admin/reports/referrals/?start=2026-11-03&end=2026-11-02",
     }.items():
         pages[name] = _ok(client, url)
     return pages
