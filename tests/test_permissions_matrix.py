@@ -7,8 +7,8 @@ clinical, keep the roster and the catalogue, and read the access log; schedulers
 sessions and see patients' contact details, never clinical documents, answers or flags.
 Clinic managers and on-call leads read the reports (aggregates only), as coordinators do;
 on-call leads keep the roster. Nobody but a superuser sees sign-in lockouts, private links or
-user accounts. The outbox is read by coordinators, nurses and on-call clinicians; the task queue's pages by on-call
-clinicians only; only superusers resubmit tasks or change schedules.
+user accounts. The outbox is read by coordinators, nurses and on-call clinicians; the task
+queue's pages by on-call clinicians only; only superusers resubmit tasks or change schedules.
 """
 
 from __future__ import annotations
