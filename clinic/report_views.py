@@ -14,7 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from clinic import plots
-from clinic.reports import PeriodForm, ReportDef, cell_text, period_form, report_get, reports
+from clinic.reports import (
+    Period,
+    PeriodForm,
+    ReportDef,
+    cell_text,
+    period_form,
+    report_get,
+    reports,
+)
 from clinic.roles import NeedsPermission
 
 PERMISSION = "clinic.view_reports"
@@ -41,16 +49,18 @@ def _page(request: HttpRequest, template: str, title: str, **context: Any) -> Te
 def reports_index_view(request: HttpRequest) -> TemplateResponse:
     _report_for_staff(request)
     form = period_form(request.GET)
-    query = request.GET.urlencode() if form.is_valid() else ""
+    query = f"?{_range_query(form.period())}" if form.is_valid() else ""
     return _page(
         request,
         "admin/clinic/reports/index.html",
         "Reports",
-        reports=[
-            (r, f"{reverse('admin:clinic_report', args=[r.slug])}?{query}") for r in reports()
-        ],
+        reports=[(r, f"{reverse('admin:clinic_report', args=[r.slug])}{query}") for r in reports()],
         form=form,
     )
+
+
+def _range_query(period: Period) -> str:
+    return f"start={period.first:%Y-%m-%d}&end={period.last:%Y-%m-%d}"
 
 
 def report_view(request: HttpRequest, slug: str) -> TemplateResponse:
@@ -59,7 +69,7 @@ def report_view(request: HttpRequest, slug: str) -> TemplateResponse:
     sections = []
     if form.is_valid():
         period = form.period()
-        query = f"start={period.first:%Y-%m-%d}&end={period.last:%Y-%m-%d}"
+        query = _range_query(period)
         for section in found.build(period):
             sections.append(
                 {

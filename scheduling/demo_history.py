@@ -36,7 +36,7 @@ from scheduling import booking, planning, workflow
 from scheduling.courses import course_create, visit_check_record
 from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
 
-PATIENTS_PER_WEEK = 12
+PATIENTS_PER_WEEK = 20
 EMAIL_DOMAIN = "history.demo.chairside.example"
 _GIVEN = ["Ash", "Birch", "Cedar", "Elm", "Fir", "Hazel", "Juniper", "Larch", "Maple", "Oak"]
 _FAMILY = ["Pastcase", "Historyson", "Formerly", "Oldrecord", "Backdated"]

@@ -21,6 +21,8 @@ DEMO_STAFF = [
     ("nurse", "Nina", "Nurse", roles.NURSE, False),
     ("oncall", "Oscar", "Oncall", roles.ON_CALL_CLINICIAN, False),
     ("scheduler", "Sky", "Scheduler", roles.SCHEDULER, False),
+    ("manager", "Mona", "Manager", roles.CLINIC_MANAGER, False),
+    ("lead", "Lee", "Lead", roles.ON_CALL_LEAD, False),
 ]
 
 # Each app with demo data has a `demo` module with `seed(stdout) -> None`.
