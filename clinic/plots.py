@@ -17,6 +17,7 @@ import textwrap
 import matplotlib
 from django.core.cache import cache
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from clinic.reports import Chart
 
@@ -25,7 +26,7 @@ LINE_STYLES = ["-", "--", ":", "-."]
 MAX_LABELS = 16
 # A chart is a pure function of its numbers: the drawing is kept (by a hash of the numbers)
 # so a report looked at again redraws nothing. Bump the version when the drawing changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_SECONDS = 24 * 3600
 _RC = {
     "svg.fonttype": "none",  # text stays text: smaller, and sharp when printed
@@ -105,6 +106,11 @@ def _draw(axes: object, chart: Chart) -> None:
         rotate = 45 if any(len(label) > 5 for label in labels) and len(labels) > 5 else 0
         axes.set_xticks(ticks, labels, rotation=rotate, ha="right" if rotate else "center")
         axes.set_ylabel(chart.y_label)
+    counts = all(isinstance(v, int) for s in chart.series for v in s.values if v is not None)
+    if counts:  # no "2.5 flags" on the scale of a count
+        (axes.xaxis if chart.horizontal else axes.yaxis).set_major_locator(
+            MaxNLocator(integer=True)
+        )
     axes.grid(axis="x" if chart.horizontal else "y", color="#dddddd", lw=0.6)
     axes.set_axisbelow(True)
     if len(chart.series) > 1:

@@ -192,6 +192,7 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Keep patients' details and private links; merge duplicate records",
             "admin:clinic_patient_changelist",
         ),
+        ("See referral times and attendance in the reports", "admin:clinic_reports"),
     ],
     NURSE: [
         ("See the day's chairs and nurse load on the day board", "admin:scheduling_session_board"),
