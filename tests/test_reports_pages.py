@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import timedelta
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from clinic import plots
 from clinic.reports import Chart, Series, default_period, reports
-from tests.report_fixtures import MONDAY, TUESDAY, two_days_of_sessions
+from tests.report_fixtures import MONDAY, TUESDAY, referrals, two_days_of_sessions, urgent_flags
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +93,20 @@ def _html_tables(page: str) -> list[list[list[str]]]:
     for table in re.findall(r"<table>(.*?)</table>", content, re.S):
         rows = []
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
-            rows.append([c.strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)])
+            cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+            rows.append([html.unescape(c.strip()) for c in cells])
         tables.append(rows)
     return tables
 
 
-@pytest.mark.parametrize("slug", ["utilisation", "attendance"])
-def test_each_csv_holds_exactly_its_table(manager, slug):
-    two_days_of_sessions()
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_csv_holds_exactly_its_table(manager, nurse, coordinator, slug):
+    {
+        "utilisation": two_days_of_sessions,
+        "attendance": two_days_of_sessions,
+        "urgent-flags": lambda: urgent_flags(nurse),
+        "referrals": lambda: referrals(coordinator),
+    }[slug]()
     client = _client(manager)
     response = client.get(f"/admin/reports/{slug}/{RANGE}")
     page = response.content.decode()
