@@ -178,8 +178,9 @@ def _flags(today: date, weeks: int, staff: dict[str, Any]) -> int:
 
 
 def _referrals(today: date, weeks: int, staff: dict[str, Any]) -> int:
-    """Referrals received over the weeks; most accepted after a benefits check (some with a
-    prior authorisation), some declined or withdrawn, the last ones still open."""
+    """Referrals received over the weeks; most accepted after a benefits check and a prior
+    authorisation (every move with its reason), some declined or withdrawn, the last ones
+    still open."""
     by = staff["coordinator"]
     chairs = list(Chair.objects.filter(is_active=True))
     therapies = list(Therapy.objects.order_by("code"))
@@ -199,8 +200,8 @@ def _referrals(today: date, weeks: int, staff: dict[str, Any]) -> int:
             moves = [
                 ("in_review", "Triage started (demo)."),
                 ("benefits_check", "Order and notes complete (demo)."),
-                *([("prior_auth", "Payer needs authorisation (demo).")] if roll % 2 else []),
-                ("accepted", "Covered; ready to schedule (demo)."),
+                ("prior_auth", "Payer needs authorisation (demo)."),
+                ("accepted", "Authorised; ready to schedule (demo)."),
             ]
         for step, (status, note) in enumerate(moves, start=1):
             referral_transition(referral=referral, to_status=status, by=by, note=note)

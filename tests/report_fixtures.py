@@ -125,7 +125,7 @@ def referrals(staff) -> dict:
     r3 = ReferralFactory(received_at=at(TUESDAY, 8), therapy=nata)
     r4 = ReferralFactory(received_at=at(TUESDAY, 9), therapy=nata)
     r5 = ReferralFactory(received_at=at(MONDAY, 9) - timedelta(days=7), therapy=ocre)
-    forward = ["in_review", "benefits_check", "accepted"]
+    forward = ["in_review", "benefits_check", "prior_auth", "accepted"]
     _move(r1, staff, [(s, at(MONDAY, 9) + timedelta(days=3)) for s in forward])
     _move(r2, staff, [("in_review", at(MONDAY, 11)), ("declined", at(MONDAY, 12))])
     _move(r3, staff, [(s, at(TUESDAY, 8) + timedelta(days=20)) for s in forward])
