@@ -43,6 +43,12 @@ FUZZED = {
     "my/<str:token>/<int:pk>/cancel/": "test_fuzz_manage",
     "my/<str:token>/<int:pk>/reschedule/": "test_fuzz_manage",
     "my/<str:token>/<int:pk>/appointment.ics": "test_fuzz_manage",
+    # The FHIR API (token-gated, machine clients): test_fuzz_fhir.
+    "fhir/R4/metadata": "test_fuzz_fhir",
+    "fhir/R4/Patient/<str:resource_id>/$everything": "test_fuzz_fhir",
+    "fhir/R4/<str:resource_type>": "test_fuzz_fhir",
+    "fhir/R4/<str:resource_type>/<str:resource_id>": "test_fuzz_fhir",
+    "^fhir/": "test_fuzz_fhir",
 }
 
 

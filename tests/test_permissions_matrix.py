@@ -199,6 +199,9 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "urgent flags report": (_get("/admin/reports/urgent-flags/"), {C, M, L}),
     "referrals report": (_get("/admin/reports/referrals/"), {C, M, L}),
     "report CSV": (_get("/admin/reports/referrals/overall.csv"), {C, M, L}),
+    "API clients": (_get("/admin/interop/apiclient/"), set()),
+    "API token issue": (_get("/admin/interop/apitoken/add/"), set()),
+    "patient FHIR record download": (_get("/admin/interop/apiclient/export/{patient}/"), {C, N, K}),
 }
 
 

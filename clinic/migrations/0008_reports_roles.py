@@ -18,7 +18,7 @@ def remove_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0006_outbox_heartbeat_lead_email"),
+        ("clinic", "0007_therapy_rxnorm_code"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
