@@ -41,6 +41,14 @@ _SCHEDULING_READ = [
 
 # Questionnaires: coordinators only send them; clinical staff read the answers and flags;
 # nurses and on-call clinicians acknowledge flags; on-call clinicians keep the roster.
+# Chairside visit records are clinical: nurses write them, clinicians read them. The drift
+# page (learned chair times, no patient data) is for whoever books; coordinators adopt.
+_VISIT_RECORDS_READ = [
+    "visits.view_visitrecord",
+    "visits.view_premedicationprotocol",
+    "visits.view_visitsettings",
+    "scheduling.view_chairtimeadoption",
+]
 _QUESTIONNAIRE_SEND = [
     "intake.add_questionnairerequest",
     "intake.view_questionnairerequest",
@@ -80,6 +88,8 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.book_session",
         "scheduling.change_courseprerequisite",
+        "scheduling.view_chairtimeadoption",
+        "scheduling.add_chairtimeadoption",
         "clinic.add_patient",
         "clinic.change_patient",
         "clinic.merge_patient",
@@ -104,6 +114,8 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.run_session",
         "scheduling.change_visitcheck",
+        *_VISIT_RECORDS_READ,
+        "visits.record_visit",
         *_QUESTIONNAIRE_CLINICAL,
         *_OUTBOX,
         *_RECORD_EXPORT,
@@ -122,6 +134,10 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.override_prerequisites",
         "scheduling.change_courseprerequisite",
+        *_VISIT_RECORDS_READ,
+        "visits.add_premedicationprotocol",
+        "visits.change_premedicationprotocol",
+        "visits.change_visitsettings",
         *_QUESTIONNAIRE_CLINICAL,
         "intake.add_oncallshift",
         "intake.change_oncallshift",
@@ -138,6 +154,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_treatmentcourse",
         "scheduling.change_courseprerequisite",
         "scheduling.book_session",
+        "scheduling.view_chairtimeadoption",
         "scheduling.add_chair",
         "scheduling.change_chair",
         "scheduling.add_openinghours",
@@ -199,12 +216,22 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "admin:clinic_patient_changelist",
         ),
         ("See referral times and attendance in the reports", "admin:clinic_reports"),
+        (
+            "Compare chair times learned from real visits with the templates; adopt one for "
+            "new bookings",
+            "admin:visits_chair_times",
+        ),
     ],
     NURSE: [
         ("See the day's chairs and nurse load on the day board", "admin:scheduling_session_board"),
         (
             "Run each visit from its session page: check in, record the per-visit checks, "
             "in chair, complete, no-show, or cancel with a reason",
+            "admin:scheduling_session_board",
+        ),
+        (
+            "Keep the chairside record from the session page's visit record: vitals, "
+            "premedications, the infusion, reactions, discharge",
             "admin:scheduling_session_board",
         ),
         (

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "scheduling",
+    "visits",
     "interop",
 ]
 

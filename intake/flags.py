@@ -17,10 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from clinic.clock import datetime_label
-from clinic.models import Notice
+from clinic.models import Notice, Patient
 from clinic.notices import lead_email, notice_enqueue
 from intake import notices
 from intake.models import Flag, FlagLevel, FlagNotification, QuestionnaireResponse
@@ -42,16 +43,28 @@ class FlagError(Exception):
 
 
 def flag_raise(
-    *, response: QuestionnaireResponse, rule: str, label: str, level: str, at: datetime
+    *,
+    response: QuestionnaireResponse | None = None,
+    rule: str,
+    label: str,
+    level: str,
+    at: datetime,
+    patient: Patient | None = None,
+    source: Model | None = None,
 ) -> Flag:
-    """Record a finding on a submitted response; urgent flags sort first (priority 0).
+    """Record a finding on a submitted response, or on another record (`source`, e.g. a
+    visit's infusion reaction, with its `patient`); urgent flags sort first (priority 0).
 
-    Runs inside the submit's transaction; urgent flags' notices are written in it too
+    Runs inside the caller's transaction; urgent flags' notices are written in it too
     (`flags_notify`) and sent after it commits.
     """
+    if response is None and (patient is None or source is None):
+        raise FlagError("A flag needs the answers or the record that raised it.")
+    raised_by = {"source": source} if source is not None else {}
     return Flag.objects.create(
         response=response,
-        patient=response.patient,
+        patient=response.patient if response is not None else patient,
+        **raised_by,
         rule=rule,
         label=label,
         level=level,

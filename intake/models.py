@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import LazyObject
@@ -313,9 +315,20 @@ class Flag(models.Model):
     """A finding that staff must look at. Never deleted; open until acknowledged with a note."""
 
     response = models.ForeignKey(
-        QuestionnaireResponse, on_delete=models.PROTECT, related_name="flags"
+        QuestionnaireResponse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="flags",
+        help_text="The answers that raised it; blank for a flag raised by another record.",
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    # Another record that raised the flag (e.g. a visit record's infusion reaction).
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.CharField(max_length=64, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
     rule = models.CharField(max_length=60)
     label = models.CharField(max_length=200)
     level = models.CharField(max_length=10, choices=FlagLevel.choices, db_index=True)

@@ -80,13 +80,17 @@ def render_questionnaire_invite(notice: Notice) -> Email | None:
 def render_flag_email(notice: Notice) -> Email | None:
     """One admin link and the level only. Not sent once every flag in it is acknowledged."""
     flag_ids = [int(pk) for pk in notice.params.get("flags", [])]
-    if not Flag.objects.filter(pk__in=flag_ids, acknowledged_at__isnull=True).exists():
+    open_flags = Flag.objects.filter(pk__in=flag_ids, acknowledged_at__isnull=True)
+    answers = list(open_flags.values_list("response_id", flat=True)[:1])
+    if not answers:
         return None
     # One event, one link: the first flag's page lists the others raised by the same answers.
     context = {
         "url": flag_admin_url(flag_ids[0]),
         "count": len(flag_ids),
         "level": notice.params["level"],
+        # A flag raised by another record (a visit's reaction) has no answers behind it.
+        "from_record": answers[0] is None,
     }
     subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context)
     body = render_to_string("intake/questionnaire/email/flag.txt", context)

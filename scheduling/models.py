@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -208,6 +209,52 @@ class CoursePrerequisite(models.Model):
         return f"{self.requirement.name}: {'met' if self.met else 'not yet'}"
 
 
+class DoseKind(models.TextChoices):
+    FIRST = "first", "First infusion"
+    LOADING = "loading", "Loading"
+    MAINTENANCE = "maintenance", "Maintenance"
+    SINGLE = "single", "Single visit"
+
+
+class ChairTimeAdoption(models.Model):
+    """A chair time a coordinator adopted for one therapy and dose kind, from real visits.
+
+    The booking engine uses it for sessions booked (or moved) after the adoption; sessions
+    already booked keep their times. Never written automatically: see
+    `scheduling.chair_times.chair_time_adopt`. Deleting the row returns to the template.
+    """
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=DoseKind.choices)
+    short_infusion = models.BooleanField(
+        default=False, help_text="For courses on the therapy's shorter infusion option."
+    )
+    minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(12 * 60)],
+        help_text="Whole chair time, check-in to discharge.",
+    )
+    basis = models.CharField(
+        max_length=200, blank=True, help_text="What the value was learned from."
+    )
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    adopted_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["therapy", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["therapy", "kind", "short_infusion"], name="one_adopted_chair_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapy.name} {self.get_kind_display().lower()}: {self.minutes} min"
+
+
 class PlannedDose(models.Model):
     """One infusion day of a course: target date and window, from the therapy's steps."""
 
@@ -239,8 +286,34 @@ class PlannedDose(models.Model):
 
     @property
     def minutes(self) -> int:
-        """Return chair time: premed + infusion + observation (see `chair_parts`)."""
-        return sum(self.chair_parts)
+        """Return the chair time to book: a coordinator's adopted value for this therapy and
+        dose kind (learned from real visits), else premed + infusion + observation."""
+        return self.adopted_minutes or sum(self.chair_parts)
+
+    @property
+    def kind(self) -> str:
+        """Return the dose kind chair times are learned for: first infusion, then the phase."""
+        return DoseKind.FIRST if self.sequence == 1 else self.step.phase
+
+    @property
+    def uses_short_infusion(self) -> bool:
+        return bool(self.course.short_infusion and self.step.short_infusion_minutes)
+
+    @property
+    def adopted_minutes(self) -> int | None:
+        """Return the adopted chair time, if any (one query per dose unless attached in bulk
+        by `selectors.doses_attach_chair_times`)."""
+        if "_adopted_minutes" not in self.__dict__:
+            self._adopted_minutes = (
+                ChairTimeAdoption.objects.filter(
+                    therapy_id=self.course.therapy_id,
+                    kind=self.kind,
+                    short_infusion=self.uses_short_infusion,
+                )
+                .values_list("minutes", flat=True)
+                .first()
+            )
+        return self._adopted_minutes
 
     @property
     def chair_parts(self) -> tuple[int, int, int]:

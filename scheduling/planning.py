@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinic.clock import clinic_tz, local_day
 from scheduling import availability as engine
 from scheduling import selectors, series
+from scheduling.chair_times import doses_attach_chair_times
 from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
 
 # Whole-course booking plans at most this many unbooked doses at once (blocks kept whole).
@@ -104,6 +105,7 @@ def course_doses_to_book(course: TreatmentCourse) -> list[PlannedDose]:
     """Return the course's next unbooked doses to plan together, keeping blocks whole."""
     booked = set(Session.objects.active().filter(course=course).values_list("dose_id", flat=True))
     unbooked = [d for d in course.doses.select_related("step", "course") if d.pk not in booked]
+    doses_attach_chair_times(unbooked)
     wanted = unbooked[:COURSE_BOOK_DOSES]
     while (
         len(wanted) < len(unbooked)

@@ -211,6 +211,15 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
     )
     pages["API token issued"] = issued.content.decode()
     assert "shown only once" in pages["API token issued"]
+    # The visit page with its record open (the nurse's tablet) and the chair-time drift page.
+    from visits import records as visit_records
+
+    record = visit_records.visit_open(session=session, by=nurse)
+    visit_records.visit_check_in(record=record)
+    client.force_login(nurse)
+    pages["visit page"] = _ok(client, f"/admin/visits/visitrecord/session/{session.pk}/")
+    client.force_login(coordinator)
+    pages["chair times"] = _ok(client, "/admin/visits/visitrecord/chair-times/")
     return pages
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("clinic", "intake", "scheduling", "interop")
+APPS = ("clinic", "intake", "scheduling", "visits", "interop")
 
 
 def _module_name(path: Path) -> str:
@@ -102,6 +102,20 @@ def test_clinic_imports_nothing_from_intake_or_scheduling():
         if target.split(".")[0] in ("intake", "scheduling")
     )
     assert upward == []
+
+
+def test_visits_sits_on_top_and_nothing_below_imports_it():
+    graph = import_graph()
+    assert "scheduling.workflow" in graph["visits.records"]
+    assert "intake.flags" in graph["visits.records"]
+    downward = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module.split(".")[0] in ("clinic", "intake", "scheduling")
+        for target in targets
+        if target.split(".")[0] == "visits"
+    )
+    assert downward == []
 
 
 def test_nothing_imports_the_fhir_interface():

@@ -3,7 +3,9 @@
 The intent (clinic/roles.py): coordinators triage referrals, book the course an accepted
 referral creates and send questionnaires; nurses read clinical records, answer flags, run the
 chairs and cancel a visit that can't go ahead; on-call clinicians read everything
-clinical, keep the roster and the catalogue, and read the access log; schedulers book
+clinical, keep the roster and the catalogue, and read the access log; nurses keep the
+chairside visit record, which clinicians read; everyone who books sees the learned chair
+times and coordinators adopt them; schedulers book
 sessions and see patients' contact details, never clinical documents, answers or flags.
 Clinic managers and on-call leads read the reports (aggregates only), as coordinators do;
 on-call leads keep the roster. Nobody but a superuser sees sign-in lockouts, private links or
@@ -139,6 +141,17 @@ def _acknowledge(client: Client, r: dict) -> int:
     return client.post(url, {"note": "Called the patient, seen today."}).status_code
 
 
+def _visit_open(client: Client, r: dict) -> int:
+    url = f"/admin/visits/visitrecord/session/{r['session'].pk}/"
+    return client.post(url, {"action": "open", "open-at": "09:00"}).status_code
+
+
+def _chair_time_adopt(client: Client, r: dict) -> int:
+    url = "/admin/visits/visitrecord/chair-times/"
+    data = {"therapy": r["course"].therapy_id, "kind": "first", "choice": "median"}
+    return client.post(url, data).status_code
+
+
 def _action(url: str, action: str) -> Callable[[Client, dict], int]:
     def offered(client: Client, r: dict) -> int:
         return 200 if action in _offered_actions(client, url) else 403
@@ -180,6 +193,11 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "session check-in action": (_action("/admin/scheduling/session/", "check_in"), {N}),
     "session cancel action": (_action("/admin/scheduling/session/", "cancel"), {C, N, S}),
     "day board": (_get("/admin/scheduling/session/board/"), {C, N, K, S}),
+    "visit record page": (_get("/admin/visits/visitrecord/session/{session}/"), {N, K}),
+    "visit record write": (_visit_open, {N}),
+    "visit record list": (_get("/admin/visits/visitrecord/"), {N, K}),
+    "chair-time drift page": (_get("/admin/visits/visitrecord/chair-times/"), {C, N, K, S}),
+    "chair-time adopt": (_chair_time_adopt, {C}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),

@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -110,6 +110,8 @@ def flag_evidence(flag: Flag) -> dict[str, Any]:
     one they read; a change since last time compares with their previous response.
     """
     response = flag.response
+    if response is None:
+        return {"rows": [], "scores": []}
     definition = response.instrument.definition
     rule = next((r for r in definition.get("flags", []) if r["id"] == flag.rule), None)
     if rule is None:
@@ -163,8 +165,25 @@ def flag_evidence(flag: Flag) -> dict[str, Any]:
     return {"rows": rows, "scores": scores}
 
 
+def source_link(flag: Flag) -> str:
+    """Link the staff page of the record that raised a flag without a questionnaire."""
+    if flag.source_type_id is None:
+        return "-"
+    model = flag.source_type.model_class()
+    if model is None:
+        return "-"
+    opts = model._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[flag.source_id])
+    except NoReverseMatch:
+        return f"{opts.verbose_name} #{flag.source_id}"
+    return format_html('<a href="{}">{} #{}</a>', url, opts.verbose_name, flag.source_id)
+
+
 def crisis_texts(flag: Flag) -> list[str]:
     """Return the safety text the patient was shown after submitting, in their language."""
+    if flag.response_id is None:
+        return []
     with translation.override(flag.patient.preferred_language):
         # The finished page (templates/intake/questionnaire/done.html) shows every patient this.
         return [
@@ -219,7 +238,7 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     ) -> Flag | None:
         # What the on-call page shows, in one query: patient, response and its instrument.
         queryset = self.get_queryset(request).select_related(
-            "patient", "response__instrument", "acknowledged_by"
+            "patient", "response__instrument", "acknowledged_by", "source_type"
         )
         try:
             return queryset.get(pk=object_id)
@@ -238,8 +257,10 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
     def state(self, obj: Flag) -> str:
         return "Open" if obj.is_open else "Acknowledged"
 
-    @admin.display(description="Response")
+    @admin.display(description="Raised by")
     def response_link(self, obj: Flag) -> str:
+        if obj.response_id is None:
+            return source_link(obj)
         url = reverse("admin:intake_questionnaireresponse_change", args=[obj.response_id])
         return format_html('<a href="{}">Response #{}</a>', url, obj.response_id)
 
@@ -266,10 +287,14 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
         ]
 
     def change_view_context(self, request: HttpRequest, obj: Flag) -> dict[str, Any]:
-        siblings = list(
-            Flag.objects.filter(response__request_id=obj.response.request_id)
-            .exclude(pk=obj.pk)
-            .order_by("priority", "pk")
+        siblings = (
+            list(
+                Flag.objects.filter(response__request_id=obj.response.request_id)
+                .exclude(pk=obj.pk)
+                .order_by("priority", "pk")
+            )
+            if obj.response_id
+            else []
         )
         return {
             "title": f"{obj.get_level_display()} flag: {obj.patient.display_name}",
@@ -279,6 +304,7 @@ class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):
             "evidence": flag_evidence(obj),
             "crisis_texts": crisis_texts(obj),
             "siblings": siblings,
+            "source_link": source_link(obj),
         }
 
     def acknowledge_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Flag: an urgent or review flag raised by a questionnaire response."""
+"""Flag: an urgent or review flag raised by a questionnaire response (or a visit record)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,13 @@ def flag_resource(flag: Flag) -> dict[str, Any]:
                     "url": f"{codes.LOCAL}:flag-level",
                     "valueCode": flag.level,
                 },
+                # A flag raised at the chair (a visit's reaction) has no response behind it.
                 {
                     "url": f"{codes.LOCAL}:flag-source",
                     "valueReference": ref("QuestionnaireResponse", flag.response_id),
-                },
+                }
+                if flag.response_id
+                else None,
             ],
         }
     )
