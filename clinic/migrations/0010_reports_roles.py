@@ -18,7 +18,7 @@ def remove_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0007_therapy_rxnorm_code"),
+        ("clinic", "0009_therapy_catalogue_2026_12"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
