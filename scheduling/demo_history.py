@@ -40,7 +40,8 @@ PATIENTS_PER_WEEK = 20
 EMAIL_DOMAIN = "history.demo.chairside.example"
 _GIVEN = ["Ash", "Birch", "Cedar", "Elm", "Fir", "Hazel", "Juniper", "Larch", "Maple", "Oak"]
 _FAMILY = ["Pastcase", "Historyson", "Formerly", "Oldrecord", "Backdated"]
-_THERAPIES = ["ocrelizumab", "natalizumab", "ublituximab", "ocrelizumab", "natalizumab"]
+# Natalizumab visits also need a current TOUCH authorisation on record (issue 14): left out here.
+_THERAPIES = ["ocrelizumab", "ublituximab", "ocrelizumab", "ublituximab", "ocrelizumab"]
 # PHQ-9 answer sets (items 1–9): item 9 above 0 (urgent), total ≥ 20 (urgent), moderate.
 _PHQ9 = [[1, 1, 1, 1, 1, 1, 1, 1, 1], [3, 3, 3, 3, 3, 3, 2, 2, 0], [2, 2, 1, 1, 1, 1, 1, 1, 0]]
 # Minutes from raising to acknowledging an urgent flag, in turn (over 30: escalated first).
