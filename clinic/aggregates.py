@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.backends.signals import connection_created
-from django.db.models import Aggregate, Expression
+from django.db.models import Aggregate, DurationField, Expression, FloatField
 
 
 def percentile_of(values: Sequence[float], fraction: float) -> float | None:
@@ -42,6 +42,11 @@ class PercentileCont(Aggregate):
             raise ValueError("fraction must be between 0 and 1")
         # A float written into the SQL, never user input.
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+    def _resolve_output_field(self) -> Any:
+        # An interpolated percentile of whole numbers is fractional; of durations, a duration.
+        source = super()._resolve_output_field()
+        return source if isinstance(source, DurationField) else FloatField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         # SQLite's aggregate (registered below) takes the fraction as a second argument.
