@@ -14,6 +14,8 @@ INTAKE_COORDINATOR = "Intake coordinator"
 NURSE = "Nurse"
 ON_CALL_CLINICIAN = "On-call clinician"
 SCHEDULER = "Scheduler"
+CLINIC_MANAGER = "Clinic manager"
+ON_CALL_LEAD = "On-call lead"
 
 _READ_PATIENTS = [
     "clinic.view_patient",
@@ -77,6 +79,9 @@ _TASK_QUEUE_READ = [
     "django_q.view_ormq",
 ]
 
+# The reports are aggregates (counts, hours, medians): no patient's name or record on them.
+_REPORTS = ["clinic.view_reports"]
+
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
         # Coordinators accept referrals and book the course that acceptance creates, so the
@@ -100,6 +105,7 @@ ROLES: dict[str, list[str]] = {
         "clinic.change_privatelink",
         *_QUESTIONNAIRE_SEND,
         *_OUTBOX,
+        *_REPORTS,
         *_RECORD_EXPORT,
     ],
     NURSE: [
@@ -169,6 +175,28 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_nurseoverride",
         "scheduling.delete_nurseoverride",
     ],
+    CLINIC_MANAGER: [
+        # Managers look at how the clinic runs, not at patients: the schedule's set-up and
+        # the reports, no referrals, answers or flags.
+        "clinic.view_clinicsettings",
+        "clinic.view_therapy",
+        "scheduling.view_chair",
+        "scheduling.view_openinghours",
+        "scheduling.view_closeddate",
+        "scheduling.view_nurseshift",
+        "scheduling.view_nurseoverride",
+        *_REPORTS,
+    ],
+    ON_CALL_LEAD: [
+        # The lead of the on-call clinicians: keeps the roster and watches how fast urgent
+        # flags are answered (the reports); answering flags is the on-call clinician's role.
+        "clinic.view_clinicsettings",
+        "intake.view_oncallshift",
+        "intake.add_oncallshift",
+        "intake.change_oncallshift",
+        "intake.delete_oncallshift",
+        *_REPORTS,
+    ],
 }
 
 
@@ -193,6 +221,7 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Keep patients' details and private links; merge duplicate records",
             "admin:clinic_patient_changelist",
         ),
+        ("See referral times and attendance in the reports", "admin:clinic_reports"),
         (
             "Compare chair times learned from real visits with the templates; adopt one for "
             "new bookings",
@@ -238,6 +267,24 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Keep chairs, opening hours, closed days and nurse shifts",
             "admin:scheduling_openinghours_changelist",
         ),
+    ],
+    CLINIC_MANAGER: [
+        (
+            "Look at chair use, attendance, urgent flags and referral times in the reports; "
+            "download any table as CSV",
+            "admin:clinic_reports",
+        ),
+        (
+            "Look up chairs, opening hours and nurse shifts behind the figures",
+            "admin:scheduling_openinghours_changelist",
+        ),
+    ],
+    ON_CALL_LEAD: [
+        (
+            "Watch how fast urgent flags are acknowledged, by rule, in the reports",
+            "admin:clinic_reports",
+        ),
+        ("Keep the on-call roster", "admin:intake_oncallshift_changelist"),
     ],
 }
 

@@ -7,9 +7,10 @@ clinical, keep the roster and the catalogue, and read the access log; nurses kee
 chairside visit record, which clinicians read; everyone who books sees the learned chair
 times and coordinators adopt them; schedulers book
 sessions and see patients' contact details, never clinical documents, answers or flags.
-Nobody but a superuser sees sign-in lockouts, private links or user accounts. The outbox is
-read by coordinators, nurses and on-call clinicians; the task queue's pages by on-call
-clinicians only; only superusers resubmit tasks or change schedules.
+Clinic managers and on-call leads read the reports (aggregates only), as coordinators do;
+on-call leads keep the roster. Nobody but a superuser sees sign-in lockouts, private links or
+user accounts. The outbox is read by coordinators, nurses and on-call clinicians; the task
+queue's pages by on-call clinicians only; only superusers resubmit tasks or change schedules.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from tests.test_history import admin_form_data
 pytestmark = pytest.mark.django_db
 
 C, N, K, S = "coordinator", "nurse", "clinician", "scheduler"
-ROLES = (C, N, K, S)
+M, L = "manager", "oncall_lead"
+ROLES = (C, N, K, S, M, L)
 
 
 @pytest.fixture
@@ -179,7 +181,7 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "questionnaire response list": (_get("/admin/intake/questionnaireresponse/"), {N, K}),
     "flag page": (_get("/admin/intake/flag/{flag}/change/"), {N, K}),
     "flag acknowledge": (_acknowledge, {N, K}),
-    "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K}),
+    "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K, L}),
     "therapy catalogue edit": (_can_change("/admin/clinic/therapy/1/change/"), {K}),
     "course page": (_get("/admin/scheduling/treatmentcourse/{course}/change/"), {C, N, K, S}),
     "course booking": (_get("/admin/scheduling/treatmentcourse/{course}/book/"), {C, S}),
@@ -211,6 +213,12 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "queued tasks": (_get("/admin/django_q/ormq/"), {K}),
     "task resubmit action": (_action("/admin/django_q/failure/", "resubmit"), set()),
     "task schedule edit": (_can_change("/admin/django_q/schedule/1/change/"), set()),
+    "reports": (_get("/admin/reports/"), {C, M, L}),
+    "utilisation report": (_get("/admin/reports/utilisation/"), {C, M, L}),
+    "attendance report": (_get("/admin/reports/attendance/"), {C, M, L}),
+    "urgent flags report": (_get("/admin/reports/urgent-flags/"), {C, M, L}),
+    "referrals report": (_get("/admin/reports/referrals/"), {C, M, L}),
+    "report CSV": (_get("/admin/reports/referrals/overall.csv"), {C, M, L}),
     "API clients": (_get("/admin/interop/apiclient/"), set()),
     "API token issue": (_get("/admin/interop/apitoken/add/"), set()),
     "patient FHIR record download": (_get("/admin/interop/apiclient/export/{patient}/"), {C, N, K}),

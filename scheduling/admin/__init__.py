@@ -9,8 +9,10 @@ from django.contrib import admin
 
 from clinic.admin_kit import patient_panel
 from clinic.dashboard import dashboard_panel
+from clinic.reports import report
 from intake.admin.referrals import after_acceptance
 from intake.questionnaire_forms import visit_source
+from scheduling import reports
 from scheduling.admin import board, capacity, courses, monitoring, sessions
 from scheduling.models import (
     Chair,
@@ -36,3 +38,17 @@ patient_panel(order=20)(courses.patient_courses_panel)
 patient_panel(order=30)(sessions.patient_sessions_panel)
 after_acceptance(courses.accepted_referral_note)
 visit_source(sessions.coming_visits)
+report(
+    "utilisation",
+    title="Chair utilisation",
+    summary="Booked and actual chair-hours against open chair-hours: per day, per hour of day "
+    "against the nurse cap, per chair.",
+    order=10,
+)(reports.utilisation_report)
+report(
+    "attendance",
+    title="Attendance",
+    summary="No-shows and late cancellations (less than 24 hours before) by week, therapy and "
+    "weekday.",
+    order=20,
+)(reports.attendance_report)
