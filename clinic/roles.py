@@ -35,6 +35,17 @@ _SCHEDULING_READ = [
     "scheduling.view_planneddose",
     "scheduling.view_session",
     "scheduling.view_visitcheck",
+    # The front desk must see a missing authorisation before the patient sits.
+    "scheduling.view_authorisation",
+    "scheduling.view_authorisationoverride",
+    "scheduling.view_waitlistentry",
+    "scheduling.view_waitlistoffer",
+]
+# Keeping the waitlist: add, pause, remove entries, offer a freed time by hand.
+_WAITLIST_KEEP = [
+    "scheduling.add_waitlistentry",
+    "scheduling.change_waitlistentry",
+    "scheduling.offer_waitlist",
 ]
 
 # Questionnaires: coordinators only send them; clinical staff read the answers and flags;
@@ -72,6 +83,11 @@ ROLES: dict[str, list[str]] = {
         *_SCHEDULING_READ,
         "scheduling.book_session",
         "scheduling.change_courseprerequisite",
+        # Coordinators run benefits checks: they record authorisations and may override one.
+        "scheduling.add_authorisation",
+        "scheduling.change_authorisation",
+        "scheduling.override_authorisation",
+        *_WAITLIST_KEEP,
         "clinic.add_patient",
         "clinic.change_patient",
         "clinic.merge_patient",
@@ -110,6 +126,7 @@ ROLES: dict[str, list[str]] = {
         "intake.view_referraltransition",
         *_SCHEDULING_READ,
         "scheduling.override_prerequisites",
+        "scheduling.override_authorisation",
         "scheduling.change_courseprerequisite",
         *_QUESTIONNAIRE_CLINICAL,
         "intake.add_oncallshift",
@@ -126,6 +143,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_treatmentcourse",
         "scheduling.change_courseprerequisite",
         "scheduling.book_session",
+        *_WAITLIST_KEEP,
         "scheduling.add_chair",
         "scheduling.change_chair",
         "scheduling.add_openinghours",

@@ -35,6 +35,8 @@ from clinic.clock import clinic_tz, instant_after, local_day, local_dt, time_lab
 from clinic.models import TherapyRequirement
 from scheduling import availability as engine
 from scheduling import planning, selectors
+from scheduling.authorisations import authorisation_gap, authorisation_refusal
+from scheduling.backfill import freed_after_commit
 from scheduling.courses import course_replan
 from scheduling.models import (
     Chair,
@@ -197,6 +199,9 @@ def _check_slot(
             _("That date is outside this dose's window (%(first)s to %(last)s).")
             % {"first": date_format(earliest), "last": date_format(latest)}
         )
+    missing = authorisation_gap(dose, day, exclude=exclude)
+    if missing:
+        raise BookingError(authorisation_refusal(day, missing))
     if not chair.is_active:
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
     if course.chair_kind and chair.kind != course.chair_kind:
@@ -371,8 +376,10 @@ def session_move(
                 exclude=locked.pk,
             )
 
+            freed = (locked.chair_id, locked.start, locked.end)
             moved = _write(partial(_moved, locked, target, when, end), target, when)
             course_replan(dose=locked.dose, actual=local_day(when))
+            freed_after_commit(*freed)
             return moved
 
     return _offering_alternatives(run, now)
@@ -458,6 +465,7 @@ def block_move(
             # Moving later: the last day goes first, so no day lands where one still sits.
             slots.reverse()
         for moved, when, end in slots:
+            freed_after_commit(moved.chair_id, moved.start, moved.end)
             _write(partial(_moved, moved, target, when, end), target, when)
         course_replan(dose=locked[-1].dose, actual=days[-1])
         return locked
@@ -492,4 +500,5 @@ def session_cancel(
         locked.cancel_reason = reason.strip()[:200]
         locked.calendar_sequence += 1
         locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
+        freed_after_commit(locked.chair_id, locked.start, locked.end)
         return locked
