@@ -88,7 +88,7 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
         "course__patient__record_number",
     ]
     autocomplete_fields = ["course"]
-    readonly_fields = ["letter", "recorded_by", "created"]
+    readonly_fields = ["letter", "letter_on_file", "recorded_by", "created"]
     created = clinic_datetime("created_at", "Recorded at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Authorisation]:
@@ -96,7 +96,14 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         fields = list(AuthorisationForm.Meta.fields)
-        return [*fields, "letter", "recorded_by", "created"] if obj else fields
+        if obj is None:
+            return fields
+        if not self.has_change_permission(request, obj):
+            # Read-only, Django would link the file by its URL: private files have none.
+            fields.remove("document")
+        # A payer's letter can name the diagnosis: the same bar as referral documents.
+        reads = request.user.has_perm("intake.view_referraldocument")
+        return [*fields, "letter" if reads else "letter_on_file", "recorded_by", "created"]
 
     @admin.display(description="Patient", ordering="course__patient__legal_family_name")
     def patient_name(self, auth: Authorisation) -> str:
@@ -112,8 +119,13 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
     def letter(self, auth: Authorisation) -> str:
         if not auth.document:
             return "-"
+
         url = reverse("admin:scheduling_authorisation_letter", args=[auth.pk])
         return format_html('<a href="{}">Download the letter</a>', url)
+
+    @admin.display(description="Approval letter")
+    def letter_on_file(self, auth: Authorisation) -> str:
+        return "on file (coordinators, nurses and clinicians open it)" if auth.document else "-"
 
     def save_model(self, request: HttpRequest, obj: Authorisation, form: Any, change: bool) -> None:
         letter_type = getattr(form, "letter_type", None)
@@ -155,9 +167,10 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
         )
 
     def letter_view(self, request: HttpRequest, pk: int) -> FileResponse:
-        """Serve an approval letter to staff who may see authorisations, access-logged."""
-        if not self.has_view_permission(request):
-            raise NeedsPermission("scheduling.view_authorisation")
+        """Serve an approval letter, access-logged, to staff who may open referral documents
+        (a payer's letter can name the diagnosis: the same bar as the referral's own)."""
+        if not request.user.has_perm("intake.view_referraldocument"):
+            raise NeedsPermission("intake.view_referraldocument")
         auth = get_object_or_404(Authorisation, pk=pk)
         if not auth.document:
             raise NeedsPermission("scheduling.view_authorisation")
