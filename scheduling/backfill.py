@@ -180,6 +180,7 @@ def backfill_run(chair_id: int, start: str, end: str, now: datetime | None = Non
     ranked = refill.rank([c for c, _s in found], timezone.localdate(now, tz))
     sessions = {c.entry_id: s for c, s in found}
     booked = _day_sessions(day)
+    in_use = selectors.engine_chairs()
     made = 0
     for candidate in ranked:
         if made >= settings.WAITLIST_OFFER_BATCH:
@@ -189,7 +190,7 @@ def backfill_run(chair_id: int, start: str, end: str, now: datetime | None = Non
             candidate,
             freed,
             day=days[0],
-            chair=engine.Chair(id=chair.pk, name=chair.name, kind=chair.kind),
+            chairs=in_use,
             booked=[b for pk, b in booked if pk != session.pk],
             now=now,
             tz=tz,

@@ -18,7 +18,7 @@ Ranking (DOMAIN.md §6, "in order of clinical need, then time waiting"): overdue
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from scheduling import availability as engine
@@ -103,22 +103,25 @@ def best_start(
     candidate: Candidate,
     freed: Freed,
     options: Sequence[engine.Option],
+    booked: Sequence[engine.Booked],
     *,
     now: datetime,
     tz: tzinfo,
 ) -> engine.Option | None:
-    """Return the earliest engine option on the freed chair that starts inside the freed time.
+    """Return the earliest feasible start inside the freed time with the freed chair free.
 
-    `options` come from the engine for the freed chair on the freed day, with the
-    candidate's own session left out of the booked list.
+    The engine answers "can a session of this length and kind start then" (hours, nurses,
+    chair count) with one option per start, whichever chair it picked; the freed chair is
+    checked here, as the booking service checks the chosen chair.
     """
+    on_chair = [b for b in booked if b.chair_id == freed.chair_id]
     for option in sorted(options, key=lambda o: o.start):
-        if option.chair_id != freed.chair_id:
-            continue
         if not freed.start <= option.start < freed.end:
             continue
+        if any(b.start < option.end and b.end > option.start for b in on_chair):
+            continue
         if may_take(candidate, option.start, now=now, tz=tz):
-            return option
+            return replace(option, chair_id=freed.chair_id)
     return None
 
 
@@ -127,25 +130,31 @@ def fit(
     freed: Freed,
     *,
     day: engine.ClinicDay,
-    chair: engine.Chair,
+    chairs: Sequence[engine.Chair],
     booked: Sequence[engine.Booked],
     now: datetime,
     tz: tzinfo,
 ) -> engine.Option | None:
-    """Ask the engine where the candidate's dose could start in the freed time, or None."""
+    """Ask the engine where the candidate's dose could start in the freed time, or None.
+
+    `chairs` are all the chairs in use (the engine counts them as a limit on concurrency);
+    `booked` is the day without the candidate's own session.
+    """
+    if candidate.chair_kinds and freed.chair_kind not in candidate.chair_kinds:
+        return None
     local_day = freed.start.astimezone(tz).date()
     options = engine.find_options(
         days=[day],
-        chairs=[chair],
+        chairs=chairs,
         booked=booked,
         request=engine.SlotRequest(
             minutes=candidate.minutes,
             earliest=local_day,
             latest=local_day,
-            chair_kinds=candidate.chair_kinds,
+            chair_kinds=frozenset({freed.chair_kind}),
         ),
         tz=tz,
         limit=10_000,
         ranking="first_fit",
     )
-    return best_start(candidate, freed, options, now=now, tz=tz)
+    return best_start(candidate, freed, options, booked, now=now, tz=tz)

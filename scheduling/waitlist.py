@@ -14,7 +14,7 @@ on a row another accept holds (that one closes its own offer when it finds the t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -24,12 +24,20 @@ from django.utils.translation import gettext as _
 
 from clinic.notices import notice_enqueue
 from scheduling import booking
-from scheduling.backfill import OFFER_GONE, offer_create, slot_key
+from scheduling.backfill import (
+    OFFER_GONE,
+    freed_after_commit,
+    offer_create,
+    slot_key,
+    slot_parse,
+)
 from scheduling.models import Chair, PlannedDose, Session, SessionStatus
 from scheduling.waitlist_models import WaitlistEntry, WaitlistOffer
 
 NOTICE_CHOICES = (4, 24, 48, 72)
 OPEN_ENTRY = (WaitlistEntry.Status.ACTIVE, WaitlistEntry.Status.PAUSED)
+# The shortest chair time in the catalogue (a teaching visit) is an hour.
+REST_WORTH_OFFERING = timedelta(minutes=60)
 
 
 class WaitlistError(Exception):
@@ -169,10 +177,20 @@ def offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) -> Outcom
             status=WaitlistEntry.Status.FULFILLED
         )
         _close_others(locked, now)
+        _offer_the_rest(locked)
         from scheduling.reminders import booking_notice_enqueue
 
         booking_notice_enqueue(sessions=[moved])
     return Outcome.ACCEPTED
+
+
+def _offer_the_rest(accepted: WaitlistOffer) -> None:
+    """Offer what the accepted time leaves of the freed time (a long session cancelled and
+    a shorter one moved in), after the commit."""
+    chair_id, start, end = slot_parse(accepted.slot)
+    for lo, hi in ((start, accepted.start), (accepted.end, end)):
+        if hi - lo >= REST_WORTH_OFFERING:
+            freed_after_commit(chair_id, lo, hi)
 
 
 def _close_others(accepted: WaitlistOffer, now: datetime) -> None:
