@@ -33,7 +33,7 @@ from scheduling.authorisations import (
     with_doses_left,
 )
 from scheduling.forms import ReasonForm
-from scheduling.models import Authorisation, PlannedDose
+from scheduling.models import Authorisation, PlannedDose, TreatmentCourse
 
 _LETTER_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 
@@ -57,6 +57,17 @@ class AuthorisationForm(forms.ModelForm):
             "note",
         ]
         widgets = {"document": forms.FileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A plain select (the admin's autocomplete widget has no accessible name).
+        field = self.fields["course"]
+        field.queryset = TreatmentCourse.objects.select_related("patient", "therapy").order_by(
+            "patient__legal_family_name", "pk"
+        )
+        field.label_from_instance = lambda c: (
+            f"{c.patient.display_name} ({c.patient.record_number}): {c}"
+        )
 
     def clean_document(self) -> Any:
         upload = self.cleaned_data.get("document")
@@ -87,7 +98,6 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
         "course__patient__legal_given_name",
         "course__patient__record_number",
     ]
-    autocomplete_fields = ["course"]
     readonly_fields = ["letter", "letter_on_file", "recorded_by", "created"]
     created = clinic_datetime("created_at", "Recorded at")
 
