@@ -182,6 +182,11 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Keep patients' details and private links; merge duplicate records",
             "admin:clinic_patient_changelist",
         ),
+        (
+            "Record payer and TOUCH authorisations; renew those ending within 30 days or down "
+            "to one dose",
+            "admin:scheduling_authorisation_attention",
+        ),
     ],
     NURSE: [
         ("See the day's chairs and nurse load on the day board", "admin:scheduling_session_board"),
@@ -205,6 +210,10 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Override a course's prerequisites, with a reason, when the first dose can't wait",
             "admin:scheduling_treatmentcourse_changelist",
         ),
+        (
+            "Override a dose's authorisation, with a reason, when it can't wait",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
         ("Keep the therapy catalogue; read the access log", "admin:clinic_therapy_changelist"),
     ],
     SCHEDULER: [
@@ -213,6 +222,10 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "admin:scheduling_treatmentcourse_changelist",
         ),
         ("Watch the load on the day board", "admin:scheduling_session_board"),
+        (
+            "Keep the waitlist for earlier times; offer a freed time by hand",
+            "admin:scheduling_waitlistentry_changelist",
+        ),
         (
             "Keep chairs, opening hours, closed days and nurse shifts",
             "admin:scheduling_openinghours_changelist",
