@@ -16,7 +16,8 @@ Locking rule (the one place locks are taken, in `_lock_days`):
   the chair; on SQLite the IMMEDIATE transaction (settings) serialises all writers.
 Status changes of one session (check in, seat, complete, no-show, confirm) live in
 `scheduling.workflow` and lock only that session's row. Nothing else takes locks or writes
-sessions.
+sessions. Each check asks `scheduling.authorisations` whether the date is authorised; a cancel
+or move hands the freed time to `scheduling.backfill` after the commit (the waitlist).
 """
 
 from __future__ import annotations
@@ -38,14 +39,7 @@ from scheduling import planning, selectors
 from scheduling.authorisations import authorisation_gap, authorisation_refusal
 from scheduling.backfill import freed_after_commit
 from scheduling.courses import course_replan
-from scheduling.models import (
-    Chair,
-    DayLock,
-    PlannedDose,
-    Session,
-    SessionStatus,
-    VisitCheck,
-)
+from scheduling.models import Chair, DayLock, PlannedDose, Session, SessionStatus, VisitCheck
 
 # One round trip on PostgreSQL for the short lock timeout, the missing day rows and the
 # sorted locks: every booking starts here.
@@ -199,8 +193,7 @@ def _check_slot(
             _("That date is outside this dose's window (%(first)s to %(last)s).")
             % {"first": date_format(earliest), "last": date_format(latest)}
         )
-    missing = authorisation_gap(dose, day, exclude=exclude)
-    if missing:
+    if missing := authorisation_gap(dose, day, exclude=exclude):
         raise BookingError(authorisation_refusal(day, missing))
     if not chair.is_active:
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
@@ -376,10 +369,10 @@ def session_move(
                 exclude=locked.pk,
             )
 
-            freed = (locked.chair_id, locked.start, locked.end)
+            # The old time is handed to the backfill after the commit (a rollback drops it).
+            freed_after_commit(locked.chair_id, locked.start, locked.end)
             moved = _write(partial(_moved, locked, target, when, end), target, when)
             course_replan(dose=locked.dose, actual=local_day(when))
-            freed_after_commit(*freed)
             return moved
 
     return _offering_alternatives(run, now)
