@@ -20,7 +20,7 @@ from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
 from scheduling.visit_guide import visit_guide
-from scheduling.waitlist_views import can_wait, manage_extras
+from scheduling.waitlist_views import can_wait, manage_extras, with_waitlist
 
 UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
 _MANAGE = PrivateLink.Purpose.MANAGE
@@ -43,17 +43,20 @@ def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResp
     now = timezone.now()
     clinic = ClinicSettings.load()
     sessions = list(
-        Session.objects.filter(
-            course__patient=link.patient,
-            status__in=(*UPCOMING, SessionStatus.CANCELLED),
-            end__gt=now,
+        with_waitlist(
+            Session.objects.filter(
+                course__patient=link.patient,
+                status__in=(*UPCOMING, SessionStatus.CANCELLED),
+                end__gt=now,
+            ),
+            now,
         )
         .select_related("chair", "dose__step", "dose__course__therapy")
         .order_by("start")
     )
     upcoming = [s for s in sessions if s.status in UPCOMING]
     blocks = planning.blocks_of(s.dose for s in upcoming)
-    extras = manage_extras(link.patient, upcoming, now)
+    extras = manage_extras(upcoming, now)
     rows = [
         {
             "session": s,

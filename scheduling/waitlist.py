@@ -211,16 +211,3 @@ def _close_others(accepted: WaitlistOffer, now: datetime) -> None:
     WaitlistOffer.objects.filter(
         entry_id=accepted.entry_id, status=WaitlistOffer.Status.OPEN
     ).update(status=WaitlistOffer.Status.WITHDRAWN, responded_at=now)
-
-
-def patient_offers(patient: Any, now: datetime) -> list[WaitlistOffer]:
-    """Return a patient's open offers that have not lapsed, soonest first."""
-    return list(
-        WaitlistOffer.objects.filter(
-            entry__dose__course__patient=patient,
-            status=WaitlistOffer.Status.OPEN,
-            expires_at__gt=now,
-        )
-        .select_related("entry__dose")
-        .order_by("start")
-    )

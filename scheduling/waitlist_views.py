@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,6 @@ from django.views.decorators.http import require_POST
 from clinic.clock import datetime_label, local_day
 from clinic.links import private_link
 from clinic.models import ClinicSettings, PrivateLink
-from scheduling import planning
 from scheduling.models import Session, SessionStatus, WaitlistEntry, WaitlistOffer
 from scheduling.waitlist import (
     NOTICE_CHOICES,
@@ -25,7 +25,6 @@ from scheduling.waitlist import (
     WaitlistError,
     offer_accept,
     open_entry,
-    patient_offers,
     waitlist_join,
     waitlist_remove,
 )
@@ -94,28 +93,42 @@ def _own_offer(link: PrivateLink, pk: int) -> WaitlistOffer:
 
 
 def can_wait(session: Session, now: datetime) -> bool:
-    """Return whether an earlier day is possible at all: the window opens before the booking."""
-    first, _last = planning.dose_bounds(session.dose, exclude=session.pk)
-    first = max(first, local_day(now) + timedelta(days=1))
+    """Return whether the dose's window opens before the booked day (and after today).
+
+    Read from the planned window alone, no query per visit on the manage page; the minimum
+    gap to the previous dose can narrow it further, which the backfill checks.
+    """
+    first = max(session.dose.earliest, local_day(now) + timedelta(days=1))
     return first < local_day(session.start)
 
 
-def manage_extras(patient: Any, sessions: list[Session], now: datetime) -> dict[str, Any]:
-    """What the manage page shows about the waitlist: open offers, and each visit's state."""
-    waiting = set(
-        WaitlistEntry.objects.filter(
-            dose__in=[s.dose_id for s in sessions], status__in=OPEN_ENTRY
-        ).values_list("dose_id", flat=True)
+def with_waitlist(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
+    """Annotate each session with whether its dose waits for an earlier time and its open
+    offer, if any (start, held until): read with the sessions, no query of its own."""
+    entries = WaitlistEntry.objects.filter(dose_id=OuterRef("dose_id"), status__in=OPEN_ENTRY)
+    offer = WaitlistOffer.objects.filter(
+        entry__dose_id=OuterRef("dose_id"), status=WaitlistOffer.Status.OPEN, expires_at__gt=now
+    ).order_by("start")
+    return sessions.annotate(
+        waiting=Exists(entries),
+        offer_pk=Subquery(offer.values("pk")[:1]),
+        offer_start=Subquery(offer.values("start")[:1]),
+        offer_until=Subquery(offer.values("expires_at")[:1]),
     )
+
+
+def manage_extras(sessions: list[Session], now: datetime) -> dict[str, Any]:
+    """What the manage page shows about the waitlist, from `with_waitlist`'s annotations."""
     offers = [
         {
-            "offer": o,
-            "when": datetime_label(o.start, localized=True),
-            "until": datetime_label(o.expires_at, localized=True),
+            "pk": s.offer_pk,
+            "when": datetime_label(s.offer_start, localized=True),
+            "until": datetime_label(s.offer_until, localized=True),
         }
-        for o in patient_offers(patient, now)
+        for s in sessions
+        if s.offer_pk
     ]
-    return {"offers": offers, "waiting": waiting}
+    return {"offers": offers, "waiting": {s.dose_id for s in sessions if s.waiting}}
 
 
 @private_link(purpose=_MANAGE)

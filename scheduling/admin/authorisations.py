@@ -11,13 +11,12 @@ from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_kit import (
     AccessLoggedAdmin,
     AdminPagesMixin,
-    ReadOnlyInline,
     clinic_datetime,
     patient_link,
 )
@@ -61,7 +60,9 @@ class AuthorisationForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A plain select (the admin's autocomplete widget has no accessible name).
-        field = self.fields["course"]
+        field = self.fields.get("course")
+        if field is None:  # read-only for this user
+            return
         field.queryset = TreatmentCourse.objects.select_related("patient", "therapy").order_by(
             "patient__legal_family_name", "pk"
         )
@@ -228,18 +229,29 @@ class AuthorisationAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin)
         )
 
 
-class AuthorisationInline(ReadOnlyInline):
-    """The course page's authorisations, each linking to its own page."""
-
-    model = Authorisation
-    verbose_name_plural = "Authorisations"
-    fields = ["record", "kind", "payer", "valid_from", "valid_to", "status", "approved_doses"]
-    readonly_fields = fields
-
-    @admin.display(description="Number")
-    def record(self, auth: Authorisation) -> str:
-        url = reverse("admin:scheduling_authorisation_change", args=[auth.pk])
-        return format_html('<a href="{}">{}</a>', url, auth.number)
+def course_authorisations(course: TreatmentCourse) -> str:
+    """The course page's list of authorisations (a read-only field, not an inline: posting
+    the course form needs no formset for them), each linking to its own page."""
+    auths = list(course.authorisations.order_by("valid_to"))
+    if not auths:
+        return "None recorded (Scheduling › Authorisations)."
+    items = format_html_join(
+        "",
+        '<li><a href="{}">{}</a>: {}, {} to {} ({}{})</li>',
+        (
+            (
+                reverse("admin:scheduling_authorisation_change", args=[auth.pk]),
+                auth.number,
+                auth.get_kind_display(),
+                date_label(auth.valid_from),
+                date_label(auth.valid_to),
+                auth.get_status_display().lower(),
+                f", {auth.approved_doses} doses" if auth.approved_doses else "",
+            )
+            for auth in auths
+        ),
+    )
+    return format_html("<ul>{}</ul>", items)
 
 
 def authorisations_panel(request: HttpRequest) -> dict | None:

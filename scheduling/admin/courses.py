@@ -28,7 +28,7 @@ from clinic.admin_kit import (
 from clinic.clock import date_label, datetime_label, local_day
 from clinic.roles import NeedsPermission, roles_with
 from scheduling import booking, planning, selectors
-from scheduling.admin.authorisations import AuthorisationInline
+from scheduling.admin.authorisations import course_authorisations
 from scheduling.courses import CourseError, course_override, prerequisite_record
 from scheduling.forms import PickForm, PlanSearchForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
@@ -174,6 +174,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "override_by_name",
         "overridden",
         "created",
+        "authorisations",
     ]
     fields = [
         "patient_name",
@@ -186,6 +187,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "short_infusion",
         "observation_minutes",
         "authorisation_required",
+        "authorisations",
         "override_reason",
         "override_by_name",
         "overridden",
@@ -193,7 +195,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
     ]
     created = clinic_datetime("created_at", "Created")
     overridden = clinic_datetime("override_at", "Overridden at")
-    inlines = [CoursePrerequisiteInline, AuthorisationInline, PlannedDoseInline]
+    inlines = [CoursePrerequisiteInline, PlannedDoseInline]
     change_form_template = "admin/scheduling/treatmentcourse/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TreatmentCourse]:
@@ -215,6 +217,10 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
     @admin.display(description="Patient", ordering="patient__legal_family_name")
     def patient_name(self, course: TreatmentCourse) -> str:
         return patient_link(course.patient)
+
+    @admin.display(description="Authorisations")
+    def authorisations(self, course: TreatmentCourse) -> str:
+        return course_authorisations(course)
 
     @admin.display(description="Referral")
     def referral_reference(self, course: TreatmentCourse) -> str:
