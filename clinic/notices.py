@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -41,6 +40,7 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.utils import timezone, translation
 
+from clinic.clock import clinic_tz
 from clinic.models import Notice
 from clinic.tasks import task_enqueue
 
@@ -186,7 +186,7 @@ def _clinic_locale() -> Iterator[None]:
     """Render as a request would: clinic time, the site's language (renderers switch to a
     patient's own), whichever process or request sends it."""
     with (
-        timezone.override(ZoneInfo(settings.CLINIC_TIME_ZONE)),
+        timezone.override(clinic_tz()),
         translation.override(settings.LANGUAGE_CODE),
     ):
         yield

@@ -128,7 +128,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "clinic.context_processors.clinic",
             ],
         },
     },

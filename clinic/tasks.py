@@ -16,14 +16,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections, transaction
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.models import OrmQ
+
+from clinic.clock import clinic_tz
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def task_enqueue(func: str, *args: Any) -> str:
 def _first_run(job: Job, now: datetime) -> datetime:
     if job.at is None:
         return now
-    local = now.astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE))
+    local = now.astimezone(clinic_tz())
     start = datetime.combine(local.date(), job.at, local.tzinfo)
     return start if start > local else start + timedelta(days=1)
 
