@@ -251,7 +251,7 @@ def course_authorisations(course: TreatmentCourse) -> str:
             for auth in auths
         ),
     )
-    return format_html("<ul>{}</ul>", items)
+    return format_html('<ul class="course-authorisations">{}</ul>', items)
 
 
 def authorisations_panel(request: HttpRequest) -> dict | None:
