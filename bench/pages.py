@@ -7,7 +7,11 @@ check), timing it and counting its SQL queries:
 
 - session_list: the admin sessions list; board: the day board of a full day;
 - flags: the urgent-flags inbox (admin); referrals: the referral queue (admin);
-- patient: a patient's private manage page (upcoming sessions).
+- patient: a patient's private manage page (upcoming sessions);
+- fhir_everything: `GET /fhir/R4/Patient/<id>/$everything` with an API token (the patient's
+  referral, course sessions, chairs, questionnaires: one Bundle);
+- fhir_search: `GET /fhir/R4/Appointment?date=ge<today>&status=booked&_count=20`, a page of
+  the upcoming sessions of every patient (total counted, next link).
 
     .venv/bin/python bench/pages.py [--runs 15]
 
@@ -46,6 +50,8 @@ from clinic import clock
 from clinic.links import link_create
 from clinic.models import PrivateLink, Therapy
 from intake.models import Flag, Instrument, QuestionnaireRequest, QuestionnaireResponse, Referral
+from interop.models import RESOURCE_TYPES, ApiClient
+from interop.tokens import token_issue
 from scheduling.models import Chair, PlannedDose, Session, SessionStatus, TreatmentCourse
 
 N_PATIENTS = 20_000
@@ -214,6 +220,7 @@ def timed(client: Client, url: str, runs: int) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", default="", help="comma-separated pages to time (default all)")
     args = parser.parse_args()
 
     original_db = django_db.create()
@@ -241,13 +248,29 @@ def main() -> None:
     manage = reverse("scheduling:manage", args=[token])
     patient_client.post(manage, {"date_of_birth": patient.date_of_birth.isoformat()})
 
+    _token, raw = token_issue(
+        client=ApiClient.objects.create(name="Bench EHR", notify_email="ehr@example.test"),
+        scopes=RESOURCE_TYPES,
+        days=1,
+    )
+    api_client = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {raw}"})
+    referral = Referral.objects.filter(patient__isnull=True).first()
+    Referral.objects.filter(pk=referral.pk).update(patient=patient)
+
     pages = {
         "session_list": (staff_client, reverse("admin:scheduling_session_changelist")),
         "board": (staff_client, reverse("admin:scheduling_session_board") + f"?day={today}"),
         "flags": (staff_client, reverse("admin:intake_flag_changelist")),
         "referrals": (staff_client, reverse("admin:intake_referral_changelist")),
         "patient": (patient_client, manage),
+        "fhir_everything": (api_client, f"/fhir/R4/Patient/{patient.pk}/$everything"),
+        "fhir_search": (
+            api_client,
+            f"/fhir/R4/Appointment?date=ge{today.isoformat()}&status=booked&_count=20",
+        ),
     }
+    if args.only:
+        pages = {name: page for name, page in pages.items() if name in args.only.split(",")}
     result: dict = {}
     for name, (client, url) in pages.items():
         ms, queries, status = timed(client, url, args.runs)

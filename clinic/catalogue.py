@@ -6,7 +6,8 @@ found in one secondary source only and say so in the therapy's notes.
 
 Step keys: label, phase, dose, day (0 = day 1), repeats (0 = until stopped), interval_days,
 consecutive_days, premed, infusion, observation (minutes), short_infusion, window_before,
-window_after, min_gap (days).
+window_after, min_gap (days). Therapy key `rxnorm`: the ingredient's RxNorm code (RXCUI),
+with its source in the comment above it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Ocrelizumab",
         "brand": "Ocrevus",
         "route": "iv",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "1876366",
         "notes": (
             "Shorter 2 h maintenance infusion only for patients with no serious infusion "
             "reaction to a previous dose (per-course flag). A late dose restarts the 24-week "
@@ -75,6 +78,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Natalizumab",
         "brand": "Tysabri",
         "route": "iv",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "354770",
         "safety_programme": "TOUCH",
         "notes": (
             "Every 28 days; the ±7 day window is a common clinic allowance (confirm). From the "
@@ -129,6 +134,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Ublituximab",
         "brand": "Briumvi",
         "route": "iv",
+        # RxNorm: not confirmed in any source we could reach: left blank.
+        "rxnorm": "",
         "notes": (
             "Observation after the first two infusions only (confirm); later doses are 1 h "
             "infusions."
@@ -184,6 +191,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Alemtuzumab",
         "brand": "Lemtrada",
         "route": "iv",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "117055",
         "safety_programme": "Lemtrada REMS",
         "notes": (
             "1 g methylprednisolone premedication on the first 3 days of each course. Monthly "
@@ -232,6 +241,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "IV methylprednisolone (relapse)",
         "brand": "",
         "route": "iv",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "6902",
         "book_within_hours": 48,
         "notes": "3 to 5 consecutive days per the order. Per-visit checks (confirm).",
         "steps": [
@@ -257,6 +268,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "IVIG (off-label)",
         "brand": "",
         "route": "iv",
+        # RxNorm: each immune globulin product has its own concept: set per product.
+        "rxnorm": "",
         "needs_weight_on_order": True,
         "notes": (
             "Dose per kg; chair time is set per order (confirm): 4 h is a placeholder default."
@@ -284,6 +297,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Rituximab (off-label)",
         "brand": "",
         "route": "iv",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "121191",
         "notes": "Premedication and infusion time set per order (confirm): defaults shown.",
         "steps": [
             {
@@ -334,6 +349,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Ofatumumab",
         "brand": "Kesimpta",
         "route": "teaching",
+        # RxNorm ingredient RXCUI, from memory of NLM RxNav; not re-checked here (confirm).
+        "rxnorm": "712566",
         "notes": "Self-injected at home; the clinic books one teaching visit.",
         "steps": [
             {
@@ -353,6 +370,8 @@ THERAPIES: list[dict[str, Any]] = [
         "name": "Glatiramer acetate",
         "brand": "",
         "route": "teaching",
+        # RxNorm: not confirmed in any source we could reach: left blank.
+        "rxnorm": "",
         "notes": "Self-injected at home; the clinic books one teaching visit.",
         "steps": [
             {
@@ -368,6 +387,10 @@ THERAPIES: list[dict[str, Any]] = [
         "requirements": [],
     },
 ]
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
 
 
 def load_catalogue(apps: Any = None) -> None:
@@ -390,6 +413,12 @@ def load_catalogue(apps: Any = None) -> None:
             book_within_hours=spec.get("book_within_hours"),
             needs_weight_on_order=spec.get("needs_weight_on_order", False),
             notes=spec.get("notes", ""),
+            # The code field arrived in a later migration (0007), which fills it itself.
+            **(
+                {"rxnorm_code": spec.get("rxnorm", "")}
+                if _has_field(Therapy, "rxnorm_code")
+                else {}
+            ),
         )
         for position, step in enumerate(spec["steps"], start=1):
             TherapyStep.objects.create(

@@ -177,6 +177,15 @@ class Therapy(models.Model):
         help_text="Urgent therapies: the first dose should be bookable within this many hours.",
     )
     needs_weight_on_order = models.BooleanField(default=False)
+    rxnorm_code = models.CharField(
+        "RxNorm code",
+        max_length=20,
+        blank=True,
+        help_text=(
+            "The ingredient's RxNorm concept (RXCUI), used when the therapy is sent or "
+            "received in FHIR. Its source is noted in clinic/catalogue.py."
+        ),
+    )
     notes = models.TextField(
         blank=True, help_text="Clinical notes, including facts still to be confirmed."
     )

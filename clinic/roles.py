@@ -68,6 +68,9 @@ _QUESTIONNAIRE_CLINICAL = [
 _OUTBOX = ["clinic.view_notice", "clinic.retry_notice"]
 # The task queue's own pages (schedules, successful and failed tasks, the queue): looked
 # at, not changed, by the on-call clinician; superusers may resubmit tasks.
+# The patient's whole record as a FHIR Bundle (interop): for those who read clinical records.
+_RECORD_EXPORT = ["interop.export_patient_record"]
+
 _TASK_QUEUE_READ = [
     "django_q.view_schedule",
     "django_q.view_success",
@@ -101,6 +104,7 @@ ROLES: dict[str, list[str]] = {
         "clinic.change_privatelink",
         *_QUESTIONNAIRE_SEND,
         *_OUTBOX,
+        *_RECORD_EXPORT,
     ],
     NURSE: [
         *_READ_PATIENTS,
@@ -112,6 +116,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_visitcheck",
         *_QUESTIONNAIRE_CLINICAL,
         *_OUTBOX,
+        *_RECORD_EXPORT,
     ],
     ON_CALL_CLINICIAN: [
         *_READ_PATIENTS,
@@ -134,6 +139,7 @@ ROLES: dict[str, list[str]] = {
         "intake.delete_oncallshift",
         *_OUTBOX,
         *_TASK_QUEUE_READ,
+        *_RECORD_EXPORT,
     ],
     SCHEDULER: [
         # No referrals: they hold diagnoses, medications and documents, and a scheduler books

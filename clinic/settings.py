@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "scheduling",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -379,7 +380,8 @@ if len(TRUSTED_PROXIES) > 1 and TRUSTED_PROXY_COUNT not in (0, len(TRUSTED_PROXI
 
 # Pages that show health data or staff work: no cache may keep them (clinic/middleware.py).
 # The staff admin, staff document downloads, and the patients' private links.
-NO_STORE_PATH_PREFIXES = ["/admin/", "/staff/", "/q/", "/my/"]
+# /fhir/: the FHIR API (interop) answers with health data to token-holding systems.
+NO_STORE_PATH_PREFIXES = ["/admin/", "/staff/", "/q/", "/my/", "/fhir/"]
 
 # Strict policy: no inline scripts or styles anywhere.
 CONTENT_SECURITY_POLICY = {

@@ -258,9 +258,28 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
         "waitlist entry": f"/admin/scheduling/waitlistentry/{entry.pk}/change/",
         "waitlist offer by hand": f"/admin/scheduling/waitlistentry/{entry.pk}/offer/",
         "waitlist offers": "/admin/scheduling/waitlistoffer/",
+        "API clients": "/admin/interop/apiclient/",
+        "API client page": f"/admin/interop/apiclient/{_api_client().pk}/change/",
+        "API tokens": "/admin/interop/apitoken/",
+        "API token issue": "/admin/interop/apitoken/add/",
     }.items():
         pages[name] = _ok(client, url)
+    issued = client.post(
+        "/admin/interop/apitoken/add/",
+        {"client": str(_api_client().pk), "label": "test", "scopes": "Patient", "days": "30"},
+    )
+    pages["API token issued"] = issued.content.decode()
+    assert "shown only once" in pages["API token issued"]
     return pages
+
+
+def _api_client():
+    from interop.models import ApiClient
+
+    client, _ = ApiClient.objects.get_or_create(
+        name="Example EHR", defaults={"notify_email": "ehr@example.test"}
+    )
+    return client
 
 
 def _check(pages: dict[str, str], folder: Path) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("clinic", "intake", "scheduling")
+APPS = ("clinic", "intake", "scheduling", "interop")
 
 
 def _module_name(path: Path) -> str:
@@ -102,6 +102,18 @@ def test_clinic_imports_nothing_from_intake_or_scheduling():
         if target.split(".")[0] in ("intake", "scheduling")
     )
     assert upward == []
+
+
+def test_nothing_imports_the_fhir_interface():
+    """`interop` reads clinic, intake and scheduling; none of them may depend on it."""
+    inward = sorted(
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        if module.split(".")[0] != "interop"
+        for target in targets
+        if target.split(".")[0] == "interop"
+    )
+    assert inward == []
 
 
 def test_no_module_imports_itself_back_through_others():

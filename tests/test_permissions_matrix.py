@@ -223,6 +223,9 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "queued tasks": (_get("/admin/django_q/ormq/"), {K}),
     "task resubmit action": (_action("/admin/django_q/failure/", "resubmit"), set()),
     "task schedule edit": (_can_change("/admin/django_q/schedule/1/change/"), set()),
+    "API clients": (_get("/admin/interop/apiclient/"), set()),
+    "API token issue": (_get("/admin/interop/apitoken/add/"), set()),
+    "patient FHIR record download": (_get("/admin/interop/apiclient/export/{patient}/"), {C, N, K}),
 }
 
 

@@ -24,7 +24,7 @@ DEMO_STAFF = [
 ]
 
 # Each app with demo data has a `demo` module with `seed(stdout) -> None`.
-DEMO_MODULES = ["intake.demo", "scheduling.demo", "scheduling.waitlist_demo"]
+DEMO_MODULES = ["intake.demo", "scheduling.demo", "scheduling.waitlist_demo", "interop.demo"]
 
 
 class Command(BaseCommand):
