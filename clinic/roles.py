@@ -39,6 +39,17 @@ _SCHEDULING_READ = [
     "scheduling.view_session",
     "scheduling.view_visitcheck",
     "scheduling.view_monitoringtask",
+    # The front desk must see a missing authorisation before the patient sits.
+    "scheduling.view_authorisation",
+    "scheduling.view_authorisationoverride",
+    "scheduling.view_waitlistentry",
+    "scheduling.view_waitlistoffer",
+]
+# Keeping the waitlist: add, pause, remove entries, offer a freed time by hand.
+_WAITLIST_KEEP = [
+    "scheduling.add_waitlistentry",
+    "scheduling.change_waitlistentry",
+    "scheduling.offer_waitlist",
 ]
 
 # Questionnaires: coordinators only send them; clinical staff read the answers and flags;
@@ -92,6 +103,11 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_courseprerequisite",
         "scheduling.view_chairtimeadoption",
         "scheduling.add_chairtimeadoption",
+        # Coordinators run benefits checks: they record authorisations and may override one.
+        "scheduling.add_authorisation",
+        "scheduling.change_authorisation",
+        "scheduling.override_authorisation",
+        *_WAITLIST_KEEP,
         "clinic.add_patient",
         "clinic.change_patient",
         "clinic.merge_patient",
@@ -138,6 +154,7 @@ ROLES: dict[str, list[str]] = {
         "intake.view_referraltransition",
         *_SCHEDULING_READ,
         "scheduling.override_prerequisites",
+        "scheduling.override_authorisation",
         "scheduling.change_courseprerequisite",
         *_VISIT_RECORDS_READ,
         "visits.add_premedicationprotocol",
@@ -161,6 +178,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_courseprerequisite",
         "scheduling.book_session",
         "scheduling.view_chairtimeadoption",
+        *_WAITLIST_KEEP,
         "scheduling.add_chair",
         "scheduling.change_chair",
         "scheduling.add_openinghours",
@@ -227,6 +245,11 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "new bookings",
             "admin:visits_chair_times",
         ),
+        (
+            "Record payer and TOUCH authorisations; renew those ending within 30 days or down "
+            "to one dose",
+            "admin:scheduling_authorisation_attention",
+        ),
     ],
     NURSE: [
         ("See the day's chairs and nurse load on the day board", "admin:scheduling_session_board"),
@@ -255,6 +278,10 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Override a course's prerequisites, with a reason, when the first dose can't wait",
             "admin:scheduling_treatmentcourse_changelist",
         ),
+        (
+            "Override a dose's authorisation, with a reason, when it can't wait",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
         ("Keep the therapy catalogue; read the access log", "admin:clinic_therapy_changelist"),
     ],
     SCHEDULER: [
@@ -263,6 +290,10 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "admin:scheduling_treatmentcourse_changelist",
         ),
         ("Watch the load on the day board", "admin:scheduling_session_board"),
+        (
+            "Keep the waitlist for earlier times; offer a freed time by hand",
+            "admin:scheduling_waitlistentry_changelist",
+        ),
         (
             "Keep chairs, opening hours, closed days and nurse shifts",
             "admin:scheduling_openinghours_changelist",

@@ -27,6 +27,8 @@ from django.utils import timezone
 from intake.models import Flag, ReferralDocument
 from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
 from scheduling.booking import session_book
+from scheduling.models import Authorisation
+from scheduling.waitlist import waitlist_join
 from tests.factories import (
     PDF_BYTES,
     PatientFactory,
@@ -75,6 +77,18 @@ def records(coordinator) -> dict:
         chair=chairs[0],
         start=datetime.combine(day, time(9), tzinfo=ZoneInfo("America/New_York")),
     )
+    authorisation = Authorisation(
+        course=course,
+        payer="Example Health Plan",
+        number="PA-1",
+        valid_from=day,
+        valid_to=day + timedelta(days=180),
+        status="approved",
+        document_type="application/pdf",
+    )
+    authorisation.document.save("letter.pdf", ContentFile(PDF_BYTES), save=False)
+    authorisation.save()
+    entry = waitlist_join(dose=session.dose)
     client = Client()
     client.force_login(coordinator)
     referral_form = admin_form_data(client.get(f"/admin/intake/referral/{referral.pk}/change/"))
@@ -88,6 +102,9 @@ def records(coordinator) -> dict:
         "flag": flag,
         "course": course,
         "session": session,
+        "dose": session.dose,
+        "authorisation": authorisation,
+        "entry": entry,
         "referral_form": referral_form,
         "patient_form": patient_form,
     }
@@ -200,6 +217,21 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "chair-time adopt": (_chair_time_adopt, {C}),
     "monitoring tasks": (_get("/admin/scheduling/monitoringtask/"), {C, N, K, S}),
     "course switch IV/SC": (_get("/admin/scheduling/treatmentcourse/{course}/switch/"), {K}),
+    "authorisation list": (_get("/admin/scheduling/authorisation/"), {C, N, K, S}),
+    "authorisation add": (_get("/admin/scheduling/authorisation/add/"), {C}),
+    "authorisation letter": (
+        _get("/admin/scheduling/authorisation/{authorisation}/letter/"),
+        {C, N, K},
+    ),
+    "authorisations to renew": (_get("/admin/scheduling/authorisation/attention/"), {C, N, K, S}),
+    "authorisation override": (
+        _get("/admin/scheduling/authorisation/override/{dose}/"),
+        {C, K},
+    ),
+    "waitlist": (_get("/admin/scheduling/waitlistentry/"), {C, N, K, S}),
+    "waitlist add": (_get("/admin/scheduling/waitlistentry/add/"), {C, S}),
+    "waitlist offer by hand": (_get("/admin/scheduling/waitlistentry/{entry}/offer/"), {C, S}),
+    "waitlist offers": (_get("/admin/scheduling/waitlistoffer/"), {C, N, K, S}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),

@@ -13,8 +13,17 @@ from clinic.reports import report
 from intake.admin.referrals import after_acceptance
 from intake.questionnaire_forms import visit_source
 from scheduling import reports
-from scheduling.admin import board, capacity, courses, monitoring, sessions
+from scheduling.admin import (
+    authorisations,
+    board,
+    capacity,
+    courses,
+    monitoring,
+    sessions,
+    waitlist,
+)
 from scheduling.models import (
+    Authorisation,
     Chair,
     ClosedDate,
     MonitoringTask,
@@ -23,6 +32,8 @@ from scheduling.models import (
     OpeningHours,
     Session,
     TreatmentCourse,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 admin.site.register(Chair, capacity.ChairAdmin)
@@ -33,6 +44,10 @@ admin.site.register(NurseOverride, capacity.NurseOverrideAdmin)
 admin.site.register(TreatmentCourse, courses.TreatmentCourseAdmin)
 admin.site.register(MonitoringTask, monitoring.MonitoringTaskAdmin)
 admin.site.register(Session, sessions.SessionAdmin)
+admin.site.register(Authorisation, authorisations.AuthorisationAdmin)
+admin.site.register(WaitlistEntry, waitlist.WaitlistEntryAdmin)
+admin.site.register(WaitlistOffer, waitlist.WaitlistOfferAdmin)
+dashboard_panel(order=25)(authorisations.authorisations_panel)
 dashboard_panel(order=20)(board.today_panel)
 patient_panel(order=20)(courses.patient_courses_panel)
 patient_panel(order=30)(sessions.patient_sessions_panel)

@@ -26,7 +26,13 @@ DEMO_STAFF = [
 ]
 
 # Each app with demo data has a `demo` module with `seed(stdout) -> None`.
-DEMO_MODULES = ["intake.demo", "scheduling.demo", "visits.demo", "interop.demo"]
+DEMO_MODULES = [
+    "intake.demo",
+    "scheduling.demo",
+    "scheduling.waitlist_demo",
+    "visits.demo",
+    "interop.demo",
+]
 # Past visits, flags and referrals for the reports (`--history-weeks`), once the clinic is set up.
 HISTORY_MODULE = "scheduling.demo_history"
 
