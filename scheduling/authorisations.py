@@ -186,13 +186,14 @@ def uncovered_sessions(sessions: Sequence[Session]) -> set[int]:
 def touch_sync(course: TreatmentCourse) -> TreatmentCourse:
     """Make the course's TOUCH date (`safety_authorised_until`, which the visit workflow
     checks before a patient is seated) follow its TOUCH authorisation records: the latest
-    end date among the approved ones. A course with no TOUCH record keeps the date staff
-    entered on it; one whose TOUCH records are all pending, denied or expired has none."""
+    end date among those that were approved (approved, or expired since: a past date reads
+    as "lapsed on"). A course with no TOUCH record keeps the date staff entered on it; one
+    whose TOUCH records are all pending or denied has none."""
     touch = Authorisation.objects.filter(course=course, kind=Authorisation.Kind.TOUCH)
     if not touch.exists():
         return course
     latest = (
-        touch.filter(status=Authorisation.Status.APPROVED)
+        touch.filter(status__in=[Authorisation.Status.APPROVED, Authorisation.Status.EXPIRED])
         .order_by("-valid_to")
         .values_list("valid_to", flat=True)
         .first()

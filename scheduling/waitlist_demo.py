@@ -60,13 +60,15 @@ def _authorisations(stdout: OutputWrapper) -> None:
             site_of_care="Infusion clinic",
         )
         if course.therapy.safety_programme.upper() == "TOUCH":
+            touch_until = course.safety_authorised_until or today + timedelta(days=152)
             Authorisation.objects.create(
                 course=course,
                 kind=Authorisation.Kind.TOUCH,
                 payer="TOUCH programme (demo prescriber)",
                 number=f"DEMO-TOUCH-{1000 + index}",
-                valid_from=today - timedelta(days=30),
-                valid_to=today - timedelta(days=30) + timedelta(days=182),
+                # The TOUCH date the clinical demo gave the course (one of them lapsed).
+                valid_from=touch_until - timedelta(days=182),
+                valid_to=touch_until,
                 status=Authorisation.Status.APPROVED,
             )
             touch_sync(course)

@@ -198,7 +198,11 @@ def test_the_course_touch_date_that_seating_checks_follows_the_touch_records():
     assert course.safety_authorised_until == date(2027, 8, 20)
     first.refresh_from_db()
     assert first.status == Authorisation.Status.EXPIRED
-    # Only pending ones left: the course has no current TOUCH authorisation.
+    # Expired records still date the lapse; pending ones alone give the course no date.
+    Authorisation.objects.filter(number="T-2").update(status=Authorisation.Status.EXPIRED)
+    touch_sync(course)
+    assert course.safety_authorised_until == date(2027, 8, 20)
+    assert course.safety_lapsed(date(2027, 8, 21))
     Authorisation.objects.filter(kind=Authorisation.Kind.TOUCH).update(
         status=Authorisation.Status.PENDING
     )
