@@ -17,7 +17,9 @@ from interop.mappers.questionnaires import (
 )
 from interop.mappers.referrals import service_request_resource
 from interop.mappers.scheduling import appointment_resource, location_resource
+from interop.mappers.visits import medication_administration_resource, vital_observations
 from interop.selectors import KINDS
+from visits.models import VitalsReading
 
 
 def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[models.Model]]:
@@ -35,10 +37,22 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
     sessions = list(
         KINDS["Appointment"].queryset().filter(course__patient=patient).order_by("start", "pk")
     )
-    acknowledgers = {flag.acknowledged_by_id for flag in flags if flag.acknowledged_by_id}
-    clinicians = (
-        list(get_user_model().objects.filter(pk__in=acknowledgers)) if acknowledgers else []
+    administrations = list(
+        KINDS["MedicationAdministration"]
+        .queryset()
+        .filter(session__course__patient=patient)
+        .order_by("opened_at", "pk")
     )
+    readings = list(
+        VitalsReading.objects.select_related("record__session__course")
+        .filter(record__session__course__patient=patient)
+        .order_by("taken_at", "pk")
+    )
+    staff = {flag.acknowledged_by_id for flag in flags}
+    staff |= {record.opened_by_id for record in administrations}
+    staff |= {reading.recorded_by_id for reading in readings}
+    staff.discard(None)
+    clinicians = list(get_user_model().objects.filter(pk__in=staff).order_by("pk")) if staff else []
 
     resources: list[dict[str, Any]] = [patient_resource(patient)]
     seen: set[str] = set()
@@ -64,5 +78,18 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
     for session in sessions:
         once(location_resource(session.chair))
         once(appointment_resource(session))
-    rows: list[models.Model] = [patient, *referrals, *responses, *flags, *sessions]
+    for record in administrations:
+        once(medication_administration_resource(record))
+    for reading in readings:
+        for observation in vital_observations(reading):
+            once(observation)
+    rows: list[models.Model] = [
+        patient,
+        *referrals,
+        *responses,
+        *flags,
+        *sessions,
+        *administrations,
+        *readings,
+    ]
     return resources, rows
