@@ -17,9 +17,13 @@ from interop.mappers.questionnaires import (
 )
 from interop.mappers.referrals import service_request_resource
 from interop.mappers.scheduling import appointment_resource, location_resource
-from interop.mappers.visits import medication_administration_resource, vital_observations
+from interop.mappers.visits import (
+    medication_administration_resource,
+    premedication_resource,
+    vital_observations,
+)
 from interop.selectors import KINDS
-from visits.models import VitalsReading
+from visits.models import PremedicationGiven, VitalsReading
 
 
 def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[models.Model]]:
@@ -43,6 +47,11 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
         .filter(session__course__patient=patient)
         .order_by("opened_at", "pk")
     )
+    premeds = list(
+        PremedicationGiven.objects.select_related("record__session__course")
+        .filter(record__session__course__patient=patient, given_at__isnull=False)
+        .order_by("given_at", "pk")
+    )
     readings = list(
         VitalsReading.objects.select_related("record__session__course")
         .filter(record__session__course__patient=patient)
@@ -51,6 +60,7 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
     staff = {flag.acknowledged_by_id for flag in flags}
     staff |= {record.opened_by_id for record in administrations}
     staff |= {reading.recorded_by_id for reading in readings}
+    staff |= {premed.given_by_id for premed in premeds}
     staff.discard(None)
     clinicians = list(get_user_model().objects.filter(pk__in=staff).order_by("pk")) if staff else []
 
@@ -80,6 +90,8 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
         once(appointment_resource(session))
     for record in administrations:
         once(medication_administration_resource(record))
+    for premed in premeds:
+        once(premedication_resource(premed))
     for reading in readings:
         for observation in vital_observations(reading):
             once(observation)
@@ -90,6 +102,7 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
         *flags,
         *sessions,
         *administrations,
+        *premeds,
         *readings,
     ]
     return resources, rows

@@ -30,11 +30,12 @@ from interop.mappers.scheduling import APPOINTMENT_STATUS, appointment_resource,
 from interop.mappers.visits import (
     VITAL_MEASURES,
     medication_administration_resource,
+    premedication_resource,
     vital_observation,
 )
 from interop.search import Search
 from scheduling.models import Chair, Session
-from visits.models import VisitRecord, VitalsReading
+from visits.models import PremedicationGiven, VisitRecord, VitalsReading
 
 
 def _statuses_for(mapping: dict[str, str], wanted: list[str]) -> list[str]:
@@ -141,6 +142,29 @@ _VITAL_KINDS = [
     )
     for measure, fields in VITAL_MEASURES.items()
 ]
+_ADMINISTRATION_KIND = ResourceKind(
+    name="MedicationAdministration",
+    queryset=_administrations,
+    to_fhir=medication_administration_resource,
+    ordering=("-opened_at", "-pk"),
+    pk_from_id=_digits,
+    patient_field="session__course__patient_id",
+    date_field="opened_at",
+    status_filter=_administration_status,
+)
+# Premedications given (not those only pre-filled from the protocol and never given).
+_PREMEDICATION_KIND = ResourceKind(
+    name="MedicationAdministration",
+    queryset=lambda: PremedicationGiven.objects.select_related("record__session__course").filter(
+        given_at__isnull=False
+    ),
+    to_fhir=premedication_resource,
+    ordering=("-given_at", "-pk"),
+    pk_from_id=_prefixed("premed-"),
+    patient_field="record__session__course__patient_id",
+    date_field="given_at",
+    status_filter=lambda wanted: Q() if "completed" in wanted else Q(pk__in=[]),
+)
 _SCORE_KIND = ResourceKind(
     name="Observation",
     queryset=_scored_responses,
@@ -197,16 +221,7 @@ KINDS: dict[str, ResourceKind] = {
             status_filter=lambda wanted: Q() if "completed" in wanted else Q(pk__in=[]),
         ),
         replace(_SCORE_KIND, parts=(_SCORE_KIND, *_VITAL_KINDS)),
-        ResourceKind(
-            name="MedicationAdministration",
-            queryset=_administrations,
-            to_fhir=medication_administration_resource,
-            ordering=("-opened_at", "-pk"),
-            pk_from_id=_digits,
-            patient_field="session__course__patient_id",
-            date_field="opened_at",
-            status_filter=_administration_status,
-        ),
+        replace(_ADMINISTRATION_KIND, parts=(_ADMINISTRATION_KIND, _PREMEDICATION_KIND)),
         ResourceKind(
             name="Flag",
             queryset=lambda: Flag.objects.all(),
@@ -333,6 +348,7 @@ def practitioners_for_patient(patient_pk: int) -> list[tuple[dict[str, Any], mod
     users = users | get_user_model().objects.filter(
         Q(pk__in=records.values("opened_by"))
         | Q(pk__in=VitalsReading.objects.filter(record__in=records).values("recorded_by"))
+        | Q(pk__in=PremedicationGiven.objects.filter(record__in=records).values("given_by"))
     )
     for user in users.distinct().order_by("pk"):
         resource = clinician_practitioner(user)

@@ -15,7 +15,7 @@ from scheduling.booking import session_book
 from tests.factories import PatientFactory, clinic_week, ready_course
 from tests.fhir_helpers import FhirClient, bearer
 from tests.visit_helpers import NY, at, booked_session, full_visit, visit_day
-from visits.models import VitalsReading
+from visits.models import PremedicationGiven, VitalsReading
 
 pytestmark = pytest.mark.django_db
 
@@ -130,13 +130,12 @@ def test_a_measurement_the_reading_lacks_is_not_found(api, visit):
 
 def test_administrations_search_by_patient_date_and_status(api, visit, nurse):
     patient_pk = visit.session.course.patient_id
-    assert [r["id"] for r in entries(api.read("MedicationAdministration", patient=patient_pk))] == [
-        str(visit.pk)
-    ]
+    found = entries(api.read("MedicationAdministration", patient=patient_pk))
+    assert [r["id"] for r in found if not r["id"].startswith("premed-")] == [str(visit.pk)]
     day = visit_day().isoformat()
-    assert len(entries(api.read("MedicationAdministration", date=day))) == 1
+    assert len(entries(api.read("MedicationAdministration", date=day))) == len(found)
     assert entries(api.read("MedicationAdministration", date=f"gt{day}")) == []
-    assert len(entries(api.read("MedicationAdministration", status="completed"))) == 1
+    assert len(entries(api.read("MedicationAdministration", status="completed"))) == len(found)
     assert entries(api.read("MedicationAdministration", status="in-progress")) == []
     assert entries(api.read("MedicationAdministration", patient=PatientFactory().pk)) == []
     assert len(entries(api.read("Observation", patient=patient_pk, status="final"))) == 3
@@ -195,9 +194,37 @@ def test_visit_searches_take_the_same_queries_however_many_rows(
             assert entries(api.read(path, _count=100))
         counts[path] = len(few.captured_queries)
     _visits(nurse, chairs, 3, 1)
+    premeds = PremedicationGiven.objects.filter(given_at__isnull=False).count() // 4
     for path, expected in counts.items():
         with django_assert_max_num_queries(expected):
             found = entries(api.read(path, _count=100))
-        per_visit = 1 if path == "MedicationAdministration" else 3
+        per_visit = 1 + premeds if path == "MedicationAdministration" else 3
         assert len(found) == 4 * per_visit
     assert timezone.localdate(timezone=NY) < visit_day()
+
+
+def test_each_premedication_given_is_a_medication_administration(api, visit):
+    given = list(PremedicationGiven.objects.filter(record=visit, given_at__isnull=False))
+    assert given, "the ocrelizumab protocol pre-fills premedications"
+    for premed in given:
+        resource = api.read(f"MedicationAdministration/premed-{premed.pk}").json()
+        get_fhir_model_class("MedicationAdministration").model_validate(resource)
+        assert resource["status"] == "completed"
+        assert resource["medicationCodeableConcept"] == {"text": premed.medicine}
+        assert resource["supportingInformation"] == [
+            {"reference": f"Appointment/{visit.session_id}"}
+        ]
+        assert resource["effectiveDateTime"] == at(9, 10).astimezone(UTC).isoformat()
+        assert resource.get("dosage", {}).get("text", "") == premed.dose
+    body = api.read(f"Patient/{visit.session.course.patient_id}/$everything").json()
+    ids = {e["resource"]["id"] for e in body["entry"]}
+    assert {f"premed-{p.pk}" for p in given} <= ids
+
+
+def test_the_capability_statement_lists_the_visit_types(api):
+    statement = api.read("metadata").json()
+    by_type = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    for name in ("MedicationAdministration", "Observation"):
+        params = {p["name"] for p in by_type[name]["searchParam"]}
+        assert {"patient", "date", "status", "_id"} <= params
+        assert {i["code"] for i in by_type[name]["interaction"]} == {"read", "search-type"}

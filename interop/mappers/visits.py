@@ -21,7 +21,7 @@ from interop import codes
 from interop.mappers import compact, day, instant, ref
 from interop.mappers.patients import clinician_id
 from interop.mappers.referrals import therapy_concept
-from visits.models import VisitRecord, VitalsReading
+from visits.models import PremedicationGiven, VisitRecord, VitalsReading
 
 # Dose as written by the nurse ("300 mg", "1000 mg", "20 mg/kg") -> UCUM when it is plain.
 _DOSE = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>mg|g|mcg|mL|ml|units?|IU)\s*$")
@@ -218,3 +218,35 @@ def vital_observations(reading: VitalsReading) -> list[dict[str, Any]]:
         for measure, fields in VITAL_MEASURES.items()
         if any(getattr(reading, name) is not None for name in fields)
     ]
+
+
+# --- Premedications -------------------------------------------------------------------------
+
+
+def premedication_id(premed: PremedicationGiven) -> str:
+    return f"premed-{premed.pk}"
+
+
+def premedication_resource(premed: PremedicationGiven) -> dict[str, Any]:
+    """Return a premedication given at the visit as a MedicationAdministration.
+
+    The medicine is free text in the visit record (no RxNorm code), so it is a text concept.
+    """
+    session = premed.record.session
+    return compact(
+        {
+            "resourceType": "MedicationAdministration",
+            "id": premedication_id(premed),
+            "status": "completed",
+            "medicationCodeableConcept": {"text": premed.medicine},
+            "subject": ref("Patient", session.course.patient_id),
+            "supportingInformation": [ref("Appointment", session.pk)],
+            "effectiveDateTime": instant(premed.given_at),
+            "performer": (
+                [{"actor": ref("Practitioner", clinician_id(premed.given_by_id))}]
+                if premed.given_by_id
+                else []
+            ),
+            "dosage": {**_dose(premed.dose), "route": {"text": premed.route}},
+        }
+    )
