@@ -2,7 +2,7 @@
 
 Pure engine only (no database). A 12-chair clinic (2 beds), 07:30-18:00 Mon-Fri, nurses
 1:4 with 2 on duty early and late and 3 at peak. Demand follows the therapy mix of
-DOMAIN.md (chair times from clinic/catalogue.py) up to 90% of the bookable chair-hours
+DOMAIN.md (chair times from clinic/therapies/) up to 90% of the bookable chair-hours
 (chairs and nurses both limit them; see `upper_bound_chair_hours`). Requests arrive in
 random order; each is booked with its top option, once with ranking="first_fit" and once
 with ranking="level", from the same seed.
@@ -37,7 +37,7 @@ from bench.clinic_model import (
     make_chairs,
     upper_bound_minutes,
 )
-from clinic.catalogue import THERAPIES
+from clinic.therapy_catalogue import catalogue_read
 from scheduling.availability import Booked, ClinicDay, SlotRequest, find_options
 from scheduling.series import DoseRequest, plan_series
 
@@ -45,14 +45,16 @@ N_CHAIRS, N_BEDS = 12, 2
 FIRST_DAY = date(2026, 6, 1)  # a Monday, no daylight-saving change in the 4 weeks
 HORIZON = 28
 CORE = (dtime(10, 0), dtime(15, 0))
-STEPS = {t["code"]: t["steps"] for t in THERAPIES}
+STEPS = {t["code"]: t["steps"] for t in catalogue_read()}
 
 
 def chair_minutes(code: str, step: int, *, short: bool = False) -> int:
     """Return premed + infusion + observation of a catalogue step (short infusion if asked)."""
     s = STEPS[code][step]
-    infusion = s.get("short_infusion", s["infusion"]) if short else s["infusion"]
-    return s.get("premed", 0) + infusion + s.get("observation", 0)
+    infusion = s["infusion_minutes"]
+    if short and s["short_infusion_minutes"]:
+        infusion = s["short_infusion_minutes"]
+    return s["premed_minutes"] + infusion + s["observation_minutes"]
 
 
 @dataclass
@@ -93,15 +95,15 @@ def _single(label: str, minutes: int, target: int, before: int, after: int) -> D
 def _natalizumab(rng: random.Random) -> Demand:
     step = 0 if rng.random() < 0.6 else 1  # infusions 1-12 keep the hour of observation
     s = STEPS["natalizumab"][step]
-    t = _target(rng, s["window_before"], 7)
-    return _single("natalizumab", chair_minutes("natalizumab", step), t, s["window_before"], 7)
+    t = _target(rng, s["window_before_days"], 7)
+    return _single("natalizumab", chair_minutes("natalizumab", step), t, s["window_before_days"], 7)
 
 
 def _maintenance(code: str, step: int, short_share: float = 0.0) -> Callable:
     def make(rng: random.Random) -> Demand:
         s = STEPS[code][step]
         minutes = chair_minutes(code, step, short=rng.random() < short_share)
-        before, after = s.get("window_before", 0), s.get("window_after", 0)
+        before, after = s["window_before_days"], s["window_after_days"]
         return _single(code, minutes, _target(rng, before, after), before, after)
 
     return make
@@ -118,9 +120,9 @@ def _course_start(code: str) -> Callable:
             DoseRequest(
                 minutes=chair_minutes(code, 1),
                 offset_days=d2["day"],
-                window_before=d2.get("window_before", 0),
-                window_after=d2.get("window_after", 0),
-                min_gap_days=d2.get("min_gap", 0),
+                window_before=d2["window_before_days"],
+                window_after=d2["window_after_days"],
+                min_gap_days=d2["min_gap_days"],
             ),
         ]
         lo, hi = _window(t, 0, 5)

@@ -31,6 +31,7 @@ from clinic.models import (
     Patient,
     PrivateLink,
     Therapy,
+    TherapyMonitoring,
     TherapyRequirement,
     TherapyStep,
 )
@@ -256,41 +257,80 @@ class PatientAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
         return request.user.has_perm("clinic.merge_patient")
 
 
-class TherapyStepInline(admin.TabularInline):
+class TherapyStepInline(admin.StackedInline):
+    """One stacked form per step, grouped as a clinician reads a protocol (the catalogue
+    files in clinic/therapies/ say where each value comes from)."""
+
     model = TherapyStep
     extra = 0
-    fields = [
-        "position",
-        "label",
-        "phase",
-        "dose",
-        "day",
-        "repeats",
-        "interval_days",
-        "consecutive_days",
-        "premed_minutes",
-        "drowsy_premedication",
-        "infusion_minutes",
-        "observation_minutes",
-        "short_infusion_minutes",
-        "window_before_days",
-        "window_after_days",
-        "min_gap_days",
+    fieldsets = [
+        (None, {"fields": [("position", "key"), ("label", "phase", "dose")]}),
+        (
+            "Series",
+            {
+                "fields": [
+                    ("day", "repeats", "repeats_max", "interval_days"),
+                    ("consecutive_days", "continues_block"),
+                ]
+            },
+        ),
+        (
+            "Chair time (minutes)",
+            {
+                "fields": [
+                    ("premed_minutes", "drowsy_premedication"),
+                    "premedication",
+                    ("infusion_minutes", "short_infusion_minutes"),
+                    ("observation_minutes", "observation_optional"),
+                ]
+            },
+        ),
+        (
+            "Window and minimum gap",
+            {
+                "fields": [
+                    ("window_before_days", "window_after_days"),
+                    ("min_gap_days", "min_gap_months"),
+                ]
+            },
+        ),
     ]
 
 
-class TherapyRequirementInline(admin.TabularInline):
+class TherapyMonitoringInline(admin.StackedInline):
+    # Stacked: each field gets its own label (a tabular row has none for screen readers).
+    model = TherapyMonitoring
+    extra = 0
+    fields = [("code", "name"), ("every_months", "months_after_last")]
+
+
+class TherapyRequirementInline(admin.StackedInline):
+    # Stacked: the name and detail are long text, wider than a table row at 1280 px.
     model = TherapyRequirement
     extra = 0
-    fields = ["kind", "code", "name", "detail"]
+    fields = [("kind", "code"), "name", "detail"]
 
 
 @admin.register(Therapy)
 class TherapyAdmin(SimpleHistoryAdmin):
     list_display = ["name", "brand", "route", "safety_programme", "is_active"]
     list_filter = ["route", "is_active"]
+    fields = [
+        "code",
+        "name",
+        "brand",
+        "patient_name",
+        "route",
+        "safety_programme",
+        "reauthorise_every_months",
+        "book_within_hours",
+        "needs_weight_on_order",
+        "dose_clock",
+        "notes",
+        "is_active",
+    ]
     search_fields = ["name", "brand", "code"]
-    inlines = [TherapyStepInline, TherapyRequirementInline]
+    inlines = [TherapyStepInline, TherapyRequirementInline, TherapyMonitoringInline]
 
 
 @admin.register(ClinicSettings)

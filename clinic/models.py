@@ -152,6 +152,7 @@ class Patient(models.Model):
 
 class Route(models.TextChoices):
     IV = "iv", "IV infusion"
+    SC = "sc", "Subcutaneous injection in the chair"
     TEACHING = "teaching", "Subcutaneous teaching visit"
 
 
@@ -177,13 +178,29 @@ class Therapy(models.Model):
         help_text="Urgent therapies: the first dose should be bookable within this many hours.",
     )
     needs_weight_on_order = models.BooleanField(default=False)
+    dose_clock = models.SlugField(
+        max_length=40,
+        blank=True,
+        help_text=(
+            "Therapies with the same dose clock are one drug by two routes (ocrelizumab IV and "
+            "SC): a course may switch between them and keeps its dose dates."
+        ),
+    )
+    reauthorise_every_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Safety programme re-authorisation (TOUCH: every 6 months). No infusion once the "
+            "course's authorisation has lapsed. Blank = none."
+        ),
+    )
     rxnorm_code = models.CharField(
         "RxNorm code",
         max_length=20,
         blank=True,
         help_text=(
             "The ingredient's RxNorm concept (RXCUI), used when the therapy is sent or "
-            "received in FHIR. Its source is noted in clinic/catalogue.py."
+            "received in FHIR. Its source is noted in the therapy's file in clinic/therapies/."
         ),
     )
     notes = models.TextField(
@@ -220,6 +237,9 @@ class TherapyStep(models.Model):
 
     therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
+    key = models.SlugField(
+        max_length=40, blank=True, help_text="The step's name in the catalogue files."
+    )
     label = models.CharField(max_length=100)
     phase = models.CharField(max_length=12, choices=Phase.choices)
     dose = models.CharField(max_length=60, blank=True)
@@ -227,9 +247,24 @@ class TherapyStep(models.Model):
     repeats = models.PositiveIntegerField(
         default=1, help_text="Number of doses in this step; 0 = repeats until stopped."
     )
+    repeats_max = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Most doses an order may ask for (IV methylprednisolone: 3 to 5 days, set on the "
+            "course). Blank = always `repeats`."
+        ),
+    )
     interval_days = models.PositiveIntegerField(default=0)
     consecutive_days = models.BooleanField(default=False)
+    continues_block = models.BooleanField(
+        default=False,
+        help_text="These days follow the previous step's days as one block (Lemtrada days 4–5).",
+    )
     premed_minutes = models.PositiveIntegerField(default=0)
+    premedication = models.CharField(
+        max_length=200, blank=True, help_text="What is given before the infusion."
+    )
     drowsy_premedication = models.BooleanField(
         default=False,
         help_text=(
@@ -241,6 +276,13 @@ class TherapyStep(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(12 * 60)]
     )
     observation_minutes = models.PositiveIntegerField(default=0)
+    observation_optional = models.BooleanField(
+        default=False,
+        help_text=(
+            "The clinician may shorten or drop the observation per course, only while no "
+            "infusion reaction is on record (natalizumab from the 13th infusion)."
+        ),
+    )
     short_infusion_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -250,6 +292,13 @@ class TherapyStep(models.Model):
     window_after_days = models.PositiveIntegerField(default=0)
     min_gap_days = models.PositiveIntegerField(
         default=0, help_text="Least number of days since the previous dose."
+    )
+    min_gap_months = models.PositiveSmallIntegerField(
+        default=0,
+        help_text=(
+            "Least number of calendar months since the previous dose (label: 'at least 5 "
+            "months'); both gaps hold."
+        ),
     )
 
     history = HistoricalRecords()
@@ -289,6 +338,30 @@ class TherapyRequirement(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TherapyMonitoring(models.Model):
+    """A test due at a fixed cadence after a course's last infusion (Lemtrada's 48 months)."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="monitoring")
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+    every_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    months_after_last = models.PositiveSmallIntegerField(
+        help_text="Planned until this many months after the last infusion."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["therapy", "every_months", "code"]
+        verbose_name_plural = "therapy monitoring"
+        constraints = [
+            models.UniqueConstraint(fields=["therapy", "code"], name="unique_monitoring_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} every {self.every_months} month(s)"
 
 
 class ClinicSettings(models.Model):

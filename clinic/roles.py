@@ -20,6 +20,7 @@ _READ_PATIENTS = [
     "clinic.view_therapy",
     "clinic.view_therapystep",
     "clinic.view_therapyrequirement",
+    "clinic.view_therapymonitoring",
     "clinic.view_clinicsettings",
 ]
 
@@ -35,6 +36,7 @@ _SCHEDULING_READ = [
     "scheduling.view_planneddose",
     "scheduling.view_session",
     "scheduling.view_visitcheck",
+    "scheduling.view_monitoringtask",
 ]
 
 # Questionnaires: coordinators only send them; clinical staff read the answers and flags;
@@ -110,6 +112,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_visitcheck",
         *_VISIT_RECORDS_READ,
         "visits.record_visit",
+        "scheduling.change_monitoringtask",
         *_QUESTIONNAIRE_CLINICAL,
         *_OUTBOX,
         *_RECORD_EXPORT,
@@ -121,6 +124,8 @@ ROLES: dict[str, list[str]] = {
         "clinic.change_therapystep",
         "clinic.add_therapyrequirement",
         "clinic.change_therapyrequirement",
+        "clinic.add_therapymonitoring",
+        "clinic.change_therapymonitoring",
         "clinic.view_accesslog",
         "intake.view_referral",
         "intake.view_referraldocument",
@@ -132,6 +137,7 @@ ROLES: dict[str, list[str]] = {
         "visits.add_premedicationprotocol",
         "visits.change_premedicationprotocol",
         "visits.change_visitsettings",
+        "scheduling.change_monitoringtask",
         *_QUESTIONNAIRE_CLINICAL,
         "intake.add_oncallshift",
         "intake.change_oncallshift",

@@ -17,10 +17,20 @@ DEMO_PEOPLE = [
     ("Testy", "Demopatient", "ocrelizumab", []),
     ("Sample", "Personson", "natalizumab", ["in_review"]),
     ("Example", "Fakename", "ublituximab", ["in_review", "benefits_check"]),
-    ("Placeholder", "Notreal", "methylprednisolone", ["in_review", "benefits_check", "accepted"]),
+    (
+        "Placeholder",
+        "Notreal",
+        "methylprednisolone",
+        ["in_review", "benefits_check", "prior_auth", "accepted"],
+    ),
     ("Dummy", "Mockington", "alemtuzumab", ["in_review", "needs_info"]),
     ("Trial", "Fixtureton", "ocrelizumab", ["in_review", "benefits_check", "prior_auth"]),
-    ("Pretend", "Patientová", "natalizumab", ["in_review", "benefits_check", "accepted"]),
+    (
+        "Pretend",
+        "Patientová",
+        "natalizumab",
+        ["in_review", "benefits_check", "prior_auth", "accepted"],
+    ),
     ("Imaginary", "Case", "ivig", ["declined"]),
     ("Fictional", "Doe-Demo", "rituximab", []),
     ("Mock", "Referralman", "ofatumumab", ["in_review"]),
@@ -34,6 +44,18 @@ DEMO_PEOPLE = [
 ]
 # 1234567893 is the NPI standard's own worked example: valid check digit, nobody's number.
 DEMO_NPI = "1234567893"
+
+
+# Every move says why (intake.workflow.NOTE_REQUIRED): the demo's reasons.
+DEMO_REASONS = {
+    "in_review": "Order and documents received; starting triage.",
+    "benefits_check": "Clinical review done; checking benefits.",
+    "prior_auth": "Benefits verified; prior authorisation requested from the payer.",
+    "accepted": "Prior authorisation approved.",
+    "needs_info": "Demo data: the order is missing the dose.",
+    "declined": "Demo data: therapy not covered at this site of care.",
+    "withdrawn": "Demo data: the patient chose another clinic.",
+}
 
 
 def seed(stdout: OutputWrapper) -> None:
@@ -79,7 +101,7 @@ def seed(stdout: OutputWrapper) -> None:
                     referral=referral,
                     to_status=target,
                     by=coordinator,
-                    note="Demo data" if target in {"needs_info", "declined", "withdrawn"} else "",
+                    note=DEMO_REASONS.get(target, "Demo data"),
                 )
             except WorkflowError as exc:  # pragma: no cover - demo table is hand-checked
                 stdout.write(f"demo referral {referral.reference}: {exc}")

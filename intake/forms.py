@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,12 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import DATE_INPUT_FORMATS, DateInput
 from clinic.models import Therapy
 from intake.models import Referral, ReferralDocument
+from intake.referral_rules import ReferralRules
 from intake.uploads import validate_document_content
 from intake.validators import (
     sniff_content_type,
-    validate_icd10,
-    validate_npi,
-    validate_phone,
 )
 
 
@@ -138,7 +135,7 @@ REFERRAL_SECTIONS: list[tuple[str, list[str]]] = [
 ]
 
 
-class ReferralForm(forms.ModelForm):
+class ReferralForm(ReferralRules, forms.ModelForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     # A field people never see; bots fill it in.
     website = forms.CharField(
@@ -258,59 +255,6 @@ class ReferralForm(forms.ModelForm):
             HTML("</div>"),
         )
 
-    # --- field rules -------------------------------------------------------------------
-    def clean_date_of_birth(self) -> date:
-        value = self.cleaned_data["date_of_birth"]
-        today = date.today()
-        if value >= today:
-            raise forms.ValidationError(_("The date of birth must be in the past."))
-        if today.year - value.year > 120:
-            raise forms.ValidationError(_("Check the year: that would make the patient over 120."))
-        return value
-
-    def clean_measured_on(self) -> date | None:
-        value = self.cleaned_data.get("measured_on")
-        if value and value > date.today():
-            raise forms.ValidationError(_("The measurement date can't be in the future."))
-        return value
-
-    def clean_weight_kg(self) -> Decimal | None:
-        value = self.cleaned_data.get("weight_kg")
-        if value is not None and not Decimal("20") <= value <= Decimal("300"):
-            raise forms.ValidationError(_("Enter a weight between 20 and 300 kg."))
-        return value
-
-    def clean_height_cm(self) -> Decimal | None:
-        value = self.cleaned_data.get("height_cm")
-        if value is not None and not Decimal("100") <= value <= Decimal("250"):
-            raise forms.ValidationError(_("Enter a height between 100 and 250 cm."))
-        return value
-
-    def clean_provider_npi(self) -> str:
-        return validate_npi(self.cleaned_data["provider_npi"])
-
-    def clean_diagnosis_code(self) -> str:
-        return validate_icd10(self.cleaned_data["diagnosis_code"])
-
-    def _clean_phone(self, name: str) -> str:
-        value = self.cleaned_data.get(name, "")
-        return validate_phone(value) if value else value
-
-    def clean_phone(self) -> str:
-        return self._clean_phone("phone")
-
-    def clean_submitter_phone(self) -> str:
-        return self._clean_phone("submitter_phone")
-
-    def clean_provider_phone(self) -> str:
-        return self._clean_phone("provider_phone")
-
-    def clean_provider_fax(self) -> str:
-        return self._clean_phone("provider_fax")
-
-    def clean_guardian_phone(self) -> str:
-        return self._clean_phone("guardian_phone")
-
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):
             raise forms.ValidationError(_("Leave this field empty."))
@@ -318,28 +262,6 @@ class ReferralForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        nkda = cleaned.get("no_known_drug_allergies")
-        allergies = (cleaned.get("allergies") or "").strip()
-        if not nkda and not allergies:
-            self.add_error(
-                "allergies", _("List the patient's allergies, or tick 'No known drug allergies'.")
-            )
-        if nkda and allergies:
-            self.add_error(
-                "allergies",
-                _("You ticked 'No known drug allergies' but also listed allergies. Keep one."),
-            )
-        dob = cleaned.get("date_of_birth")
-        if dob and not cleaned.get("guardian_name"):
-            today = date.today()
-            age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-            if age < 18:
-                self.add_error(
-                    "guardian_name", _("The patient is under 18: give a parent or guardian.")
-                )
-        therapy = cleaned.get("therapy")
-        if therapy and therapy.needs_weight_on_order and cleaned.get("weight_kg") is None:
-            self.add_error("weight_kg", _("This therapy is dosed by weight: give the weight."))
         self._clean_documents()
         return cleaned
 
@@ -355,3 +277,23 @@ class ReferralForm(forms.ModelForm):
                 self.documents.append((kind, upload, content_type, digest))
         if len(self.documents) > settings.DOCUMENT_MAX_FILES:
             self.add_error(None, _("Send at most 10 files. Please choose the most important ones."))
+
+
+class ReferralStaffForm(ReferralRules, forms.ModelForm):
+    """The staff site's referral form: the same rules as the public form (ReferralRules)."""
+
+    class Meta:
+        model = Referral
+        # The fields staff edit: the public form's sections (admin fieldsets use the same).
+        fields = [name for _title, names in REFERRAL_SECTIONS for name in names]
+
+
+def referral_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Return the errors of a referral given as plain values (an import), by field; {} if none.
+
+    The staff form's fields and rules, so an import is held to the same rules as the forms.
+    """
+    form = ReferralStaffForm(data=data)
+    if form.is_valid():
+        return {}
+    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}

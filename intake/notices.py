@@ -16,6 +16,7 @@ from django.utils import translation
 from clinic.links import link_create, link_url
 from clinic.models import Notice, PrivateLink
 from clinic.notices import Email, PageEvent, notice_kind
+from intake.crisis import crisis_in_flags
 from intake.models import Flag, QuestionnaireRequest, Referral
 
 REFERRAL_RECEIVED = "referral_received"
@@ -85,12 +86,14 @@ def render_flag_email(notice: Notice) -> Email | None:
     if not answers:
         return None
     # One event, one link: the first flag's page lists the others raised by the same answers.
+    rules = Flag.objects.filter(pk__in=flag_ids).values_list("rule", flat=True)
     context = {
         "url": flag_admin_url(flag_ids[0]),
         "count": len(flag_ids),
         "level": notice.params["level"],
         # A flag raised by another record (a visit's reaction) has no answers behind it.
         "from_record": answers[0] is None,
+        "crisis_shown": crisis_in_flags(rules),
     }
     subject = render_to_string("intake/questionnaire/email/flag_subject.txt", context)
     body = render_to_string("intake/questionnaire/email/flag.txt", context)
@@ -118,6 +121,8 @@ def render_flag_page(notice: Notice) -> PageEvent | None:
     summary = f"Urgent flag #{flag.pk} needs a clinician"
     if level:
         summary += f": not acknowledged, escalation level {level}"
+    # The pager is a third party: the flag's link and level only, never what was answered
+    # (the email and the flag page say whether the patient was shown the crisis text).
     event["payload"] = {
         "summary": summary,
         "source": "chairside",

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 from clinic.links import LinkRefused, private_link
 from clinic.models import PrivateLink
 from intake import instruments as defs
+from intake.crisis import INSTRUMENT as CRISIS_INSTRUMENT
+from intake.crisis import crisis_answer, crisis_text
 from intake.instruments.translations import localized
 from intake.models import QuestionnaireRequest
 from intake.questionnaire_forms import QuestionnairePageForm
@@ -50,6 +52,16 @@ def _first_incomplete(qreq: QuestionnaireRequest, steps: list[Step]) -> int:
         if defs.page_missing(step.definition, step.page_index, answers):
             return step.number
     return len(steps) + 1
+
+
+def _crisis(qreq: QuestionnaireRequest, steps: list[Step], before: int) -> str:
+    """Return the crisis text if PHQ-9 item 9 was answered above 0 on an earlier page."""
+    for step in steps[: before - 1]:
+        if step.instrument.code == CRISIS_INSTRUMENT and crisis_answer(
+            draft_answers(qreq, step.instrument)
+        ):
+            return crisis_text()
+    return ""
 
 
 def _context(qreq: QuestionnaireRequest, steps: list[Step], token: str, **extra) -> dict:
@@ -137,6 +149,8 @@ def questionnaire_step_view(
             instrument=current.instrument,
             page=current.page,
             attribution=current.definition.get("attribution", ""),
+            language_note=current.definition.get("language_note", ""),
+            crisis=_crisis(qreq, steps, step),
         ),
     )
 
@@ -169,7 +183,14 @@ def questionnaire_review_view(request: HttpRequest, link: PrivateLink, token: st
     return render(
         request,
         "intake/questionnaire/review.html",
-        _context(qreq, steps, token, sections=sections, step_number=len(steps) + 1),
+        _context(
+            qreq,
+            steps,
+            token,
+            sections=sections,
+            step_number=len(steps) + 1,
+            crisis=_crisis(qreq, steps, len(steps) + 1),
+        ),
     )
 
 
@@ -196,4 +217,14 @@ def questionnaire_done_view(request: HttpRequest, link: PrivateLink, token: str)
     qreq = _request_of(request, link)
     if qreq.status != QuestionnaireRequest.Status.SUBMITTED:
         return redirect("intake:questionnaire_start", token=token)
-    return render(request, "intake/questionnaire/done.html", {"qreq": qreq})
+    shown = any(
+        crisis_answer(answers)
+        for answers in qreq.responses.filter(instrument__code=CRISIS_INSTRUMENT).values_list(
+            "answers", flat=True
+        )
+    )
+    return render(
+        request,
+        "intake/questionnaire/done.html",
+        {"qreq": qreq, "crisis": crisis_text() if shown else ""},
+    )

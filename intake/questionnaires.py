@@ -30,10 +30,9 @@ from intake.models import (
     Instrument,
     QuestionnaireRequest,
     QuestionnaireResponse,
-    Referral,
-    ReferralStatus,
 )
 from intake.scoring import main_score, score_response
+from scheduling.patient_facts import patient_facts
 
 logger = logging.getLogger(__name__)
 
@@ -238,13 +237,8 @@ def questionnaire_submit(
 
 
 def patient_context(patient: Patient) -> dict[str, Any]:
-    """Return the facts flag rules may use: the therapies on the patient's accepted referrals."""
-    codes = (
-        Referral.objects.filter(patient=patient, status=ReferralStatus.ACCEPTED)
-        .values_list("therapy__code", flat=True)
-        .distinct()
-    )
-    return {"therapies": sorted(codes)}
+    """Return the facts flag rules may use: the therapies of the patient's active courses."""
+    return patient_facts(patient)
 
 
 def _previous_scores(

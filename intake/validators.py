@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-MS_BILLABLE = {
-    "G35.A": "relapsing-remitting",
-    "G35.B0": "primary progressive, unspecified",
-    "G35.B1": "primary progressive, active",
-    "G35.B2": "primary progressive, non-active",
-    "G35.C0": "secondary progressive, unspecified",
-    "G35.C1": "secondary progressive, active",
-    "G35.C2": "secondary progressive, non-active",
-    "G35.D": "unspecified",
-}
+# The clinic's accepted diagnosis codes: billable codes of one ICD-10-CM release, as data.
+RELEASE = "icd10cm_fy2026"
+CODES_DIR = Path(__file__).resolve().parent / "codes"
 _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+@lru_cache(maxsize=4)
+def code_list(release: str = RELEASE) -> dict[str, Any]:
+    """Return a release's accepted codes: {"release", "valid_from", "codes": {code: text}}."""
+    return json.loads((CODES_DIR / f"{release}.json").read_text(encoding="utf-8"))
+
+
+def billable_codes(release: str = RELEASE) -> dict[str, str]:
+    return code_list(release)["codes"]
+
+
+def subcodes(header: str, release: str = RELEASE) -> list[str]:
+    """Return the accepted billable codes under a header (G35.B -> G35.B0, G35.B1, G35.B2)."""
+    bare = header.replace(".", "")
+    return sorted(c for c in billable_codes(release) if c.replace(".", "").startswith(bare))
 
 
 def luhn_ok(digits: str) -> bool:
@@ -57,24 +70,38 @@ def normalise_icd10(value: str) -> str:
 
 
 def validate_icd10(value: str) -> str:
-    """Return the normalised ICD-10-CM code; refuse MS headers that aren't billable."""
+    """Return the normalised code if it is a billable code of the clinic's current release.
+
+    A header (a code the release subdivides: G35, G35.B, G36, G37.8) is refused with its
+    billable subcodes named; any other code not on the list is refused as not accepted.
+    """
     code = normalise_icd10(value)
     if not _ICD10.match(code):
         raise ValidationError(
             _("Enter an ICD-10-CM code such as G35.A or G36.0."), code="icd_format"
         )
-    if (code == "G35" or code.startswith("G35.")) and code not in MS_BILLABLE:
+    codes = billable_codes()
+    if code in codes:
+        return code
+    release = code_list()["release"]
+    under = subcodes(code)
+    if under:
         raise ValidationError(
             _(
-                "%(code)s is a heading, not a billable code. Since 1 October 2025 use one "
-                "of: G35.A (relapsing-remitting), G35.B0, G35.B1, G35.B2 (primary "
-                "progressive), G35.C0, G35.C1, G35.C2 (secondary progressive) or "
-                "G35.D (unspecified)."
+                "%(code)s is a heading, not a billable code. In ICD-10-CM %(release)s use one "
+                "of: %(codes)s."
             )
-            % {"code": code},
+            % {"code": code, "release": release, "codes": ", ".join(under)},
             code="icd_header",
         )
-    return code
+    raise ValidationError(
+        _(
+            "%(code)s is not a billable ICD-10-CM %(release)s code that this clinic accepts. "
+            "Check the code on the order, for example G35.A (relapsing-remitting MS)."
+        )
+        % {"code": code, "release": release},
+        code="icd_unknown",
+    )
 
 
 def validate_phone(value: str) -> str:

@@ -9,15 +9,17 @@ _FORWARD: dict[str, list[str]] = {
     S.RECEIVED: [S.IN_REVIEW],
     S.IN_REVIEW: [S.NEEDS_INFO, S.BENEFITS_CHECK],
     S.NEEDS_INFO: [S.IN_REVIEW],
-    S.BENEFITS_CHECK: [S.PRIOR_AUTH, S.ACCEPTED, S.NEEDS_INFO],
+    # DOMAIN.md 3: benefits check -> prior authorisation -> accepted. Where the payer needs
+    # none, the move to prior authorisation records that ("not required") as its reason.
+    S.BENEFITS_CHECK: [S.PRIOR_AUTH, S.NEEDS_INFO],
     S.PRIOR_AUTH: [S.ACCEPTED, S.NEEDS_INFO],
     S.ACCEPTED: [],
     S.DECLINED: [],
     S.WITHDRAWN: [],
 }
 
-# Moves that must say why.
-NOTE_REQUIRED = {S.NEEDS_INFO, S.DECLINED, S.WITHDRAWN}
+# Moves that must say why: every one (who, when and why, DOMAIN.md 3).
+NOTE_REQUIRED = set(S.values)
 
 
 def allowed_targets(status: str) -> list[str]:

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from clinic.clock import clinic_tz
 from clinic.models import Patient, Therapy
+from clinic.therapy_catalogue import catalogue_load
 from scheduling import booking, planning
-from scheduling.courses import course_create
+from scheduling.courses import CourseError, course_create, course_order_days_set
 from scheduling.models import (
     Chair,
     ClosedDate,
@@ -24,6 +25,7 @@ from scheduling.models import (
     Session,
     TreatmentCourse,
 )
+from scheduling.monitoring import monitoring_plan
 
 # Extra fake patients so the day board has a realistic load (not from referrals).
 _GIVEN = [
@@ -143,7 +145,51 @@ def _book(stdout: OutputWrapper) -> None:
     stdout.write(f"Booked {booked} demo sessions (clinic time zone {clinic_tz()}).")
 
 
+def _clinical_demo(stdout: OutputWrapper) -> None:
+    """Show issue 14's rules: TOUCH authorisation (one lapsed), Lemtrada monitoring, a
+    subcutaneous ocrelizumab course, and a 5-day methylprednisolone order."""
+    if Patient.objects.filter(email__endswith="@clinical.demo.chairside.example").exists():
+        return
+    today = timezone.localdate()
+    natalizumab = TreatmentCourse.objects.filter(therapy__code="natalizumab").order_by("pk")
+    for index, course in enumerate(natalizumab):
+        # The prescriber re-authorises every 6 months; the third course has lapsed.
+        until = today - timedelta(days=3) if index == 2 else today + timedelta(days=40 + index * 9)
+        course.safety_authorised_until = until
+        course.save(update_fields=["safety_authorised_until"])
+    people = [
+        ("Tango", "Monitorcase", "alemtuzumab"),
+        ("Uniform", "Subcutane", "ocrelizumab_sc"),
+    ]
+    for index, (given, family, code) in enumerate(people):
+        patient = Patient.objects.create(
+            legal_given_name=given,
+            legal_family_name=family,
+            date_of_birth=date(1975 + index, 3, 10 + index),
+            email=f"{given.lower()}@clinical.demo.chairside.example",
+            phone=f"(555) 010-03{index:02d}",
+        )
+        course = course_create(
+            patient=patient,
+            therapy=Therapy.objects.get(code=code),
+            start_after=today + timedelta(days=7),
+        )
+        if code == "alemtuzumab":
+            # Course 1 given about 7 months ago (before the app): its tests are planned.
+            monitoring_plan(course=course, last=today - timedelta(days=214))
+    urgent = TreatmentCourse.objects.filter(therapy__code="methylprednisolone").first()
+    if urgent is not None:
+        try:
+            course_order_days_set(course=urgent, days=5)
+        except CourseError as exc:  # pragma: no cover - demo only
+            stdout.write(f"demo methylprednisolone course: {exc}")
+    stdout.write("Added the clinical demo: TOUCH dates, Lemtrada monitoring, Ocrevus Zunovo.")
+
+
 def seed(stdout: OutputWrapper) -> None:
+    # The reviewed catalogue (clinic/therapies/), for any therapy an install lacks.
+    catalogue_load()
     _setup_clinic(stdout)
     _demo_courses()
     _book(stdout)
+    _clinical_demo(stdout)

@@ -146,7 +146,31 @@ class TreatmentCourse(models.Model):
         blank=True,
         help_text=(
             "Observation after doses whose protocol leaves it to the clinician (natalizumab "
-            "from the 13th infusion); blank = none."
+            "from the 13th infusion; 0 = dropped). Blank = the protocol's. Ignored while an "
+            "infusion reaction is on record."
+        ),
+    )
+    reaction_on_record = models.BooleanField(
+        default=False,
+        help_text=(
+            "The patient has had an infusion or hypersensitivity reaction: the protocol's "
+            "observation always applies and the shorter infusion option is not used."
+        ),
+    )
+    order_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Daily doses on the order, where the protocol lets the order choose (IV "
+            "methylprednisolone: 3 to 5). Blank = the protocol's."
+        ),
+    )
+    safety_authorised_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Safety programme authorisation (TOUCH) valid until this date; no infusion after "
+            "it lapses. The prescriber re-authorises every 6 months."
         ),
     )
     chair_kind = models.CharField(
@@ -173,6 +197,12 @@ class TreatmentCourse(models.Model):
 
     def __str__(self) -> str:
         return f"Course #{self.pk}: {self.therapy.name}"
+
+    def safety_lapsed(self, on: date) -> bool:
+        """Return True if the therapy needs a safety re-authorisation not valid on `on`."""
+        if not self.therapy.reauthorise_every_months:
+            return False
+        return self.safety_authorised_until is None or on > self.safety_authorised_until
 
     def prerequisites_ready(self) -> bool:
         """Return whether the first dose may be booked (all met, or a clinician override)."""
@@ -272,6 +302,9 @@ class PlannedDose(models.Model):
     min_gap_days = models.PositiveIntegerField(
         default=0, help_text="Least days after the previous dose's day."
     )
+    min_gap_months = models.PositiveSmallIntegerField(
+        default=0, help_text="Least calendar months after the previous dose's day."
+    )
 
     history = HistoricalRecords()
 
@@ -319,15 +352,21 @@ class PlannedDose(models.Model):
     def chair_parts(self) -> tuple[int, int, int]:
         """Return (premed, infusion, observation) minutes, short infusion if the course allows.
 
-        Observation is the step's, or the course's clinician-set time where the step has none.
+        Observation is the step's; where the protocol leaves it to the clinician
+        (`observation_optional`), the course's setting, unless a reaction is on record. The
+        shorter infusion option is never used while a reaction is on record.
         """
-        step = self.step
+        step, course = self.step, self.course
         infusion = step.infusion_minutes
-        if self.course.short_infusion and step.short_infusion_minutes:
+        if course.short_infusion and step.short_infusion_minutes and not course.reaction_on_record:
             infusion = step.short_infusion_minutes
         observation = step.observation_minutes
-        if not observation and self.course.observation_minutes:
-            observation = self.course.observation_minutes
+        if (
+            step.observation_optional
+            and course.observation_minutes is not None
+            and not course.reaction_on_record
+        ):
+            observation = course.observation_minutes
         return step.premed_minutes, infusion, observation
 
     def window_shift(self, days: int) -> None:
@@ -344,6 +383,38 @@ class PlannedDose(models.Model):
             target - timedelta(days=step.window_before_days),
             target + timedelta(days=step.window_after_days),
         )
+
+
+class MonitoringTask(models.Model):
+    """A lab test due after a course's infusions (Lemtrada's 48 months): a lab order, not a
+    chair booking. Planned by `scheduling.monitoring`; staff record when it is done."""
+
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.CASCADE, related_name="monitoring_tasks"
+    )
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+    due = models.DateField(db_index=True)
+    done_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due", "course", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code", "due"], name="unique_monitoring_due")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} due {self.due:%Y-%m-%d}"
 
 
 class SessionStatus(models.TextChoices):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
@@ -24,6 +24,61 @@ from scheduling.models import Chair, PlannedDose, Session, TreatmentCourse
 COURSE_BOOK_DOSES = 4
 # Days searched first for the next free times; the rest of the window only if they have none.
 NEXT_FREE_FIRST_DAYS = 3
+
+
+def _quarter_after(moment: datetime) -> datetime:
+    """Return the first quarter hour after `moment` (the booking grid's step)."""
+    moment = moment.replace(second=0, microsecond=0)
+    return moment + timedelta(minutes=15 - moment.minute % 15)
+
+
+def bookable_from(dose: PlannedDose, now: datetime) -> tuple[date, datetime | None]:
+    """Return the first local day a dose may be offered on, and the first start that day.
+
+    Doses are offered from tomorrow; the first dose of an urgent therapy (IV
+    methylprednisolone) from the next quarter hour today. Never a time already past.
+    """
+    if dose.sequence == 1 and dose.course.therapy.book_within_hours:
+        return local_day(now), _quarter_after(now)
+    return local_day(now) + timedelta(days=1), None
+
+
+def first_dose_by(dose: PlannedDose, now: datetime) -> datetime | None:
+    """Return when an urgent course's first dose should start by (acceptance + N hours).
+
+    None when there is no such limit, or when it has passed: a late dose is still booked,
+    inside its window, rather than never.
+    """
+    course = dose.course
+    hours = course.therapy.book_within_hours
+    # A course planned to start later than its acceptance day follows its own start date.
+    if dose.sequence != 1 or not hours or course.start_after > local_day(course.created_at):
+        return None
+    deadline = course.created_at + timedelta(hours=hours)
+    return deadline if deadline > now else None
+
+
+def bookable_days(
+    first: date,
+    last: date,
+    *,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> list[engine.ClinicDay]:
+    """Return the open days between two dates, trimmed to start after `not_before` and
+    no later than `not_after` (an urgent first dose's deadline)."""
+    days = []
+    for day in selectors.clinic_days(first, last):
+        if not_before is not None and day.opens < not_before:
+            if not_before > day.last_start:
+                continue
+            day = replace(day, opens=not_before)
+        if not_after is not None and day.last_start > not_after:
+            if not_after < day.opens:
+                continue
+            day = replace(day, last_start=not_after)
+        days.append(day)
+    return days
 
 
 @dataclass(frozen=True)
@@ -53,9 +108,12 @@ def window_bounds(dose: PlannedDose, near: Iterable[Session]) -> tuple[date, dat
     for other in near:
         other_day = local_day(other.start)
         if other.dose.sequence < dose.sequence:
-            earliest = max(earliest, other_day + timedelta(days=dose.min_gap_days))
+            earliest = max(
+                earliest, series.gap_earliest(other_day, dose.min_gap_days, dose.min_gap_months)
+            )
         elif other.dose.sequence > dose.sequence:
-            latest = min(latest, other_day - timedelta(days=other.dose.min_gap_days))
+            gap = series.gap_latest(other_day, other.dose.min_gap_days, other.dose.min_gap_months)
+            latest = min(latest, gap)
     return earliest, latest
 
 
@@ -84,14 +142,15 @@ def dose_options(
     limit: int = 5,
     ranking: str = "level",
 ) -> list[engine.Option]:
-    """Return the engine's best options for one dose inside its window (from tomorrow)."""
+    """Return the engine's best options for one dose inside its window (see `bookable_from`)."""
     now = now or timezone.now()
     first, last = dose_bounds(dose, exclude=exclude)
-    first = max(first, local_day(now) + timedelta(days=1))
+    from_day, not_before = bookable_from(dose, now)
+    first = max(first, from_day)
     if first > last:
         return []
     return engine.find_options(
-        days=selectors.clinic_days(first, last),
+        days=bookable_days(first, last, not_before=not_before, not_after=first_dose_by(dose, now)),
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, last, exclude=exclude),
         request=slot_request(dose, first, last),
@@ -137,7 +196,8 @@ def course_plans(
         return []
     first_dose = doses[0]
     first, last = dose_bounds(first_dose)
-    first = max(first, local_day(now) + timedelta(days=1), start_from or first)
+    from_day, not_before = bookable_from(first_dose, now)
+    first = max(first, from_day, start_from or first)
     if first > last:
         return []
     requests: list[series.DoseRequest] = []
@@ -153,11 +213,13 @@ def course_plans(
             run += 1
         requests.append(
             series.DoseRequest(
-                minutes=dose.minutes,
+                # A block reserves its longest day (Lemtrada days 1-3 vs 4-5) on every day.
+                minutes=max(d.minutes for d in doses[index : index + run]),
                 offset_days=dose.offset_days - first_dose.offset_days,
                 window_before=(dose.target - dose.earliest).days if index else 0,
                 window_after=(dose.latest - dose.target).days if index else 0,
                 min_gap_days=dose.min_gap_days if index else 0,
+                min_gap_months=dose.min_gap_months if index else 0,
                 block_days=run,
             )
         )
@@ -170,8 +232,14 @@ def course_plans(
     )
     course = first_dose.course
     chairs = {c.pk: c for c in Chair.objects.filter(is_active=True)}
+    # The deadline applies to the first day only; later doses' days are not trimmed.
+    deadline = first_dose_by(first_dose, now)
+    days = bookable_days(first, horizon, not_before=not_before)
+    if deadline is not None:
+        days = [d for d in days if d.day > local_day(deadline) or d.opens <= deadline]
+        last = min(last, local_day(deadline))
     plans = series.plan_series(
-        days=selectors.clinic_days(first, horizon),
+        days=days,
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, horizon),
         doses=requests,
@@ -189,6 +257,7 @@ def course_plans(
             for dose, o in zip(doses, plan.options, strict=True)
         ]
         for plan in plans
+        if deadline is None or plan.options[0].start <= deadline
     ]
 
 
@@ -233,14 +302,15 @@ def next_free(
 ) -> list[engine.Option]:
     """Return the first `count` free times from `start` on, inside the dose's window."""
     first, last = window_bounds(dose, near)
-    first = max(first, local_day(now) + timedelta(days=1), local_day(start))
+    from_day, not_before = bookable_from(dose, now)
+    first = max(first, from_day, local_day(start))
     soon = min(last, first + timedelta(days=NEXT_FREE_FIRST_DAYS - 1))
     found: list[engine.Option] = []
     for lo, hi in ((first, soon), (soon + timedelta(days=1), last)):
         if lo > hi:
             continue
         options = engine.find_options(
-            days=selectors.clinic_days(lo, hi),
+            days=bookable_days(lo, hi, not_before=not_before, not_after=first_dose_by(dose, now)),
             chairs=chairs,
             booked=selectors.engine_booked(lo, hi, exclude=exclude),
             request=slot_request(dose, lo, hi),
@@ -302,9 +372,10 @@ def block_bounds(doses: Sequence[PlannedDose], sessions: Sequence[Session]) -> t
     )
     span = timedelta(days=len(doses) - 1)
     for after in (s for s in near if s.dose.sequence > last_dose.sequence):
-        latest = min(
-            latest, local_day(after.start) - timedelta(days=after.dose.min_gap_days) - span
+        gap = series.gap_latest(
+            local_day(after.start), after.dose.min_gap_days, after.dose.min_gap_months
         )
+        latest = min(latest, gap - span)
     return earliest, latest
 
 
@@ -322,14 +393,16 @@ def block_move_options(
     """
     now = now or timezone.now()
     first, last = block_bounds(doses, sessions)
-    first = max(first, local_day(now) + timedelta(days=1))
+    # From the first bookable day, and never a time already past on it.
+    from_day, not_before = bookable_from(doses[0], now)
+    first = max(first, from_day)
     if first > last:
         return []
     span = len(doses)
     horizon = last + timedelta(days=span)
     course = doses[0].course
     plans = series.plan_series(
-        days=selectors.clinic_days(first, horizon),
+        days=bookable_days(first, horizon, not_before=not_before),
         chairs=selectors.engine_chairs(),
         booked=selectors.engine_booked(first, horizon, exclude=[s.pk for s in sessions]),
         doses=[

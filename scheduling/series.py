@@ -9,11 +9,43 @@ sessions count against each other's chairs and nurse capacity.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
 from scheduling.availability import Booked, Chair, ClinicDay, DayGrid, Engine, Option
+
+
+def months_after(day: date, months: int) -> date:
+    """Return the same day `months` calendar months later (the month's last day if shorter).
+
+    "At least 5 months" after 31 March is 31 August; after 30 September, 28 or 29 February.
+    Negative `months` counts back the same way.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def gap_earliest(previous: date, days: int, months: int) -> date:
+    """Return the first day a dose may follow one given on `previous`: both gaps hold."""
+    earliest = previous + timedelta(days=days)
+    return max(earliest, months_after(previous, months)) if months else earliest
+
+
+def gap_latest(following: date, days: int, months: int) -> date:
+    """Return the last day a dose may precede one given on `following` with both gaps."""
+    latest = following - timedelta(days=days)
+    if not months:
+        return latest
+    candidate = months_after(following, -months)
+    # Clamping can land a day late (31 July - 5 months = 28 Feb, + 5 months = 28 July, fine;
+    # but 30 Sept - 7 months = 28 Feb): step back until the gap holds.
+    while months_after(candidate, months) > following:
+        candidate -= timedelta(days=1)
+    return min(latest, candidate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +57,7 @@ class DoseRequest:
     window_before: int = 0  # days allowed before the target
     window_after: int = 0  # days allowed after the target
     min_gap_days: int = 0  # least days since the previous dose's (last) day
+    min_gap_months: int = 0  # least calendar months since it, too (see `months_after`)
     block_days: int = 1  # >1: that many consecutive calendar days, same chair + time
 
 
@@ -89,7 +122,8 @@ def plan_series(
         for dose in doses[1:]:
             target = d0 + timedelta(dose.offset_days)
             lo = max(
-                target - timedelta(dose.window_before), prev_last + timedelta(dose.min_gap_days)
+                target - timedelta(dose.window_before),
+                gap_earliest(prev_last, dose.min_gap_days, dose.min_gap_months),
             )
             hi = target + timedelta(dose.window_after)
             found = _dose_candidates(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from scheduling.booking import BookingError, locked_session
 from scheduling.models import Session, SessionStatus
+from scheduling.monitoring import monitoring_plan
 
 _MOVES = {
     "check_in": (SessionStatus.BOOKED, SessionStatus.CHECKED_IN, "checked_in_at"),
@@ -34,12 +35,20 @@ def _advance(session: Session, move: str, now: datetime | None) -> Session:
             raise BookingError(
                 f"Session #{locked.pk}: record every per-visit check before the infusion starts."
             )
+        course = locked.course
+        if move == "seat" and course.safety_lapsed(timezone.localdate()):
+            raise BookingError(
+                f"Session #{locked.pk}: the {course.therapy.safety_programme or 'safety'} "
+                "authorisation has lapsed; the prescriber must re-authorise the patient first."
+            )
         locked.status = target
         fields = ["status"]
         if stamp:
             setattr(locked, stamp, now or timezone.now())
             fields.append(stamp)
         locked.save(update_fields=fields)
+        if move == "complete":
+            monitoring_plan(course=locked.course)
         return locked
 
 

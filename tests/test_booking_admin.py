@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic.models import AccessLog
 from scheduling.booking import session_book
 from scheduling.courses import visit_check_record
-from scheduling.models import Session, VisitCheck
+from scheduling.models import Session, TreatmentCourse, VisitCheck
 from tests.factories import clinic_week, ready_course
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +120,10 @@ def test_nurses_move_a_session_through_the_day(client, nurse):
 def test_in_chair_is_refused_until_the_touch_checklist_is_recorded(client, nurse):
     chairs = clinic_week(weekdays=range(7))
     session = _booked(chairs, "natalizumab")
+    # Authorised in TOUCH (a lapsed authorisation is refused: test_course_clinical_rules.py).
+    TreatmentCourse.objects.filter(pk=session.course_id).update(
+        safety_authorised_until=_soon() + timedelta(days=180)
+    )
     client.force_login(nurse)
     _act(client, "check_in", session)
     _act(client, "seat", session)

@@ -33,10 +33,11 @@ def test_the_catalogue_has_every_therapy_of_the_domain():
         ("ocrelizumab", "Dose 1 (300 mg)", 30 + 150 + 60),
         ("ocrelizumab", "Maintenance (600 mg every 24 weeks)", 30 + 210 + 60),
         ("natalizumab", "Infusions 1–12", 60 + 60),
-        ("natalizumab", "Infusion 13 onwards", 60),
+        ("natalizumab", "Infusion 13 onwards", 60 + 60),
         ("ublituximab", "Dose 1 (150 mg)", 30 + 240 + 60),
-        ("alemtuzumab", "Course 1 (5 consecutive days)", 30 + 240 + 120),
-        ("methylprednisolone", "Daily pulse (3 days)", 60),
+        ("alemtuzumab", "Course 1, days 1–3 (with steroid)", 30 + 240 + 120),
+        ("alemtuzumab", "Course 1, days 4–5", 30 + 240 + 120),
+        ("methylprednisolone", "Daily pulse (3 to 5 days, per the order)", 60),
     ],
 )
 def test_chair_times_follow_the_domain(code, label, minutes):
@@ -46,14 +47,18 @@ def test_chair_times_follow_the_domain(code, label, minutes):
 
 def test_ocrelizumab_has_its_series_and_prerequisites():
     ocr = Therapy.objects.get(code="ocrelizumab")
-    steps = list(ocr.steps.values_list("day", "repeats", "interval_days", "min_gap_days"))
-    assert steps == [(0, 1, 0, 0), (14, 1, 0, 13), (168, 0, 168, 140)]
+    steps = list(
+        ocr.steps.values_list("day", "repeats", "interval_days", "min_gap_days", "min_gap_months")
+    )
+    assert steps == [(0, 1, 0, 0, 0), (14, 1, 0, 13, 0), (168, 0, 168, 0, 5)]
     assert ocr.requirements.filter(kind="prerequisite", code="hbv").exists()
 
 
 def test_lemtrada_days_are_consecutive_blocks():
     steps = TherapyStep.objects.filter(therapy__code="alemtuzumab")
-    assert [(s.repeats, s.consecutive_days) for s in steps] == [(5, True), (3, True)]
+    rows = [(s.repeats, s.consecutive_days, s.continues_block) for s in steps]
+    # Course 1 is one block of 5 days split for the steroid (days 1-3, 4-5), then course 2.
+    assert rows == [(3, True, False), (2, True, True), (3, True, False)]
 
 
 def test_the_four_roles_exist_with_permissions_that_exist():

@@ -114,8 +114,8 @@ def test_the_course_page_links_the_referral_only_for_roles_that_may_open_it(
 ):
     clinic_week(weekdays=range(7))
     referral = ReferralFactory()
-    for target in ("in_review", "benefits_check", "accepted"):
-        referral_transition(referral=referral, to_status=target, by=coordinator)
+    for target in ("in_review", "benefits_check", "prior_auth", "accepted"):
+        referral_transition(referral=referral, to_status=target, by=coordinator, note="Test move")
     course = referral.course
     url = f"/admin/scheduling/treatmentcourse/{course.pk}/change/"
     link = f'href="/admin/intake/referral/{referral.pk}/change/"'

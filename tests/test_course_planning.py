@@ -20,8 +20,8 @@ def _course(code: str, start: date = date(2027, 1, 4)) -> TreatmentCourse:
 
 
 def test_accepting_a_referral_creates_its_course_with_doses(coordinator):
-    referral = ReferralFactory(status=S.BENEFITS_CHECK, therapy=therapy("ocrelizumab"))
-    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator)
+    referral = ReferralFactory(status=S.PRIOR_AUTH, therapy=therapy("ocrelizumab"))
+    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator, note="Test move")
     course = TreatmentCourse.objects.get(referral=referral)
     assert course.patient == referral.patient
     assert course.doses.count() == 4  # two loading doses, then the next two maintenance
@@ -56,11 +56,12 @@ def test_lemtrada_plans_two_blocks_of_consecutive_days():
     assert doses[5].offset_days == 365 and doses[5].min_gap_days == 361
 
 
-def test_natalizumab_plans_twelve_then_ongoing_doses_without_observation():
+def test_natalizumab_plans_twelve_then_ongoing_doses_keeping_the_hour_of_observation():
     course = _course("natalizumab")
     doses = list(course.doses.select_related("step", "course").order_by("sequence"))
     assert len(doses) == 14
-    assert doses[0].minutes == 120 and doses[12].minutes == 60
+    # The label lets the clinician drop it from the 13th; until then the hour stays.
+    assert doses[0].minutes == 120 and doses[12].minutes == 120
 
 
 def test_a_late_dose_replans_the_following_ones():
@@ -69,7 +70,7 @@ def test_a_late_dose_replans_the_following_ones():
     course_replan(dose=dose2, actual=dose2.target + timedelta(days=10))
     dose3 = course.doses.get(sequence=3)
     assert dose3.target == date(2027, 1, 4) + timedelta(days=168 + 10)
-    assert dose3.earliest == dose3.target - timedelta(days=28)
+    assert dose3.earliest == dose3.target - timedelta(days=14)
 
 
 def test_a_clinician_overrides_prerequisites_with_a_reason(clinician):
@@ -98,8 +99,17 @@ def test_every_planned_dose_has_a_window_around_its_target():
 
 def test_natalizumab_observation_from_the_13th_infusion_is_the_clinicians_call():
     course = _course("natalizumab")
-    course.observation_minutes = 30
+    course.observation_minutes = 0
     course.save()
     doses = list(course.doses.select_related("step", "course").order_by("sequence"))
-    assert doses[0].minutes == 120  # the protocol's own 60 min observation stays
-    assert doses[12].minutes == 60 + 30
+    assert doses[0].minutes == 120  # infusions 1-12 keep the protocol's hour
+    assert doses[12].minutes == 60
+
+
+def test_natalizumab_observation_stays_when_a_reaction_is_on_record():
+    course = _course("natalizumab")
+    course.observation_minutes = 0
+    course.reaction_on_record = True
+    course.save()
+    dose13 = course.doses.select_related("step", "course").get(sequence=13)
+    assert dose13.minutes == 120

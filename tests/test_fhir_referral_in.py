@@ -57,7 +57,7 @@ def test_the_round_trip_gives_back_the_same_patient_reason_and_therapy(api, coor
     assert api.send(referral_bundle(kind="collection")).status_code == 201
     referral = Referral.objects.get()
     for status in ("in_review", "benefits_check", "prior_auth", "accepted"):
-        referral_transition(referral=referral, to_status=status, by=coordinator)
+        referral_transition(referral=referral, to_status=status, by=coordinator, note="Test move")
     referral.refresh_from_db()
     response = api.read(f"Patient/{referral.patient_id}/$everything")
     assert response.status_code == 200

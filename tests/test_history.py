@@ -86,7 +86,7 @@ def test_a_status_change_is_recorded_with_the_staff_member_and_reason(client, co
     referral = ReferralFactory()
     client.force_login(coordinator)
     response = client.post(
-        f"/admin/intake/referral/{referral.pk}/transition/in_review/", {"note": ""}
+        f"/admin/intake/referral/{referral.pk}/transition/in_review/", {"note": "Starting triage"}
     )
     assert response.status_code == 302
     latest = referral.history.latest()
@@ -110,7 +110,9 @@ def test_a_patient_edit_in_admin_is_recorded_with_the_staff_member(client, coord
 def test_the_history_page_shows_each_change_and_who_made_it(client, coordinator, nurse):
     referral = ReferralFactory()
     client.force_login(coordinator)
-    client.post(f"/admin/intake/referral/{referral.pk}/transition/in_review/", {"note": ""})
+    client.post(
+        f"/admin/intake/referral/{referral.pk}/transition/in_review/", {"note": "Starting triage"}
+    )
     client.force_login(nurse)
     response = client.get(f"/admin/intake/referral/{referral.pk}/history/")
     assert response.status_code == 200

@@ -29,6 +29,7 @@ from clinic.models import PrivateLink
 from scheduling import planning
 from scheduling.booking import course_book, session_book
 from scheduling.models import Chair, Session
+from scheduling.monitoring import monitoring_plan
 from tests.factories import (
     PatientFactory,
     clinic_week,
@@ -181,7 +182,11 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
     assert "board-block" in pages["day board"]
     client.force_login(superuser)
     session = Session.objects.filter(status="booked").earliest("start")
+    lemtrada = ready_course("alemtuzumab", patient=session.course.patient)
+    monitoring_plan(course=lemtrada, last=day - timedelta(days=200))
     for name, url in {
+        "monitoring tasks": "/admin/scheduling/monitoringtask/?state=open",
+        "lemtrada course page": f"/admin/scheduling/treatmentcourse/{lemtrada.pk}/change/",
         "session list": "/admin/scheduling/session/",
         "session page": f"/admin/scheduling/session/{session.pk}/change/",
         "course page": f"/admin/scheduling/treatmentcourse/{session.course_id}/change/",

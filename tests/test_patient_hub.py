@@ -50,7 +50,9 @@ def _patient_with_everything(rows: int = 1):
     day = timezone.localdate(timezone=NY) + timedelta(days=3)
     for index in range(rows):
         referral = ReferralFactory(patient=patient)
-        referral_transition(referral=referral, to_status="in_review", by=coordinator)
+        referral_transition(
+            referral=referral, to_status="in_review", by=coordinator, note="Test move"
+        )
         course = ready_course("natalizumab", start_after=day, patient=patient)
         session_book(
             dose=course.doses.get(sequence=1),
@@ -133,8 +135,8 @@ def test_staff_pages_that_show_a_patient_link_to_the_hub(client, superuser):
 
 def test_an_accepted_referral_links_its_patient_in_the_referral_list(client, coordinator):
     referral = ReferralFactory(given_name="Ana", family_name="Listed")
-    for target in ("in_review", "benefits_check", "accepted"):
-        referral_transition(referral=referral, to_status=target, by=coordinator)
+    for target in ("in_review", "benefits_check", "prior_auth", "accepted"):
+        referral_transition(referral=referral, to_status=target, by=coordinator, note="Test move")
     referral.refresh_from_db()
     client.force_login(coordinator)
     html = client.get("/admin/intake/referral/").content.decode()

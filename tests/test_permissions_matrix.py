@@ -131,7 +131,7 @@ def _patient_edit(client: Client, r: dict) -> int:
 
 def _transition(client: Client, r: dict) -> int:
     url = f"/admin/intake/referral/{r['referral'].pk}/transition/in_review/"
-    return client.post(url, {"note": ""}).status_code
+    return client.post(url, {"note": "Starting triage"}).status_code
 
 
 def _acknowledge(client: Client, r: dict) -> int:
@@ -196,6 +196,8 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "visit record list": (_get("/admin/visits/visitrecord/"), {N, K}),
     "chair-time drift page": (_get("/admin/visits/visitrecord/chair-times/"), {C, N, K, S}),
     "chair-time adopt": (_chair_time_adopt, {C}),
+    "monitoring tasks": (_get("/admin/scheduling/monitoringtask/"), {C, N, K, S}),
+    "course switch IV/SC": (_get("/admin/scheduling/treatmentcourse/{course}/switch/"), {K}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),

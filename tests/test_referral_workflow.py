@@ -19,7 +19,6 @@ LEGAL_MOVES = [
     (S.IN_REVIEW, S.BENEFITS_CHECK),
     (S.NEEDS_INFO, S.IN_REVIEW),
     (S.BENEFITS_CHECK, S.PRIOR_AUTH),
-    (S.BENEFITS_CHECK, S.ACCEPTED),
     (S.BENEFITS_CHECK, S.NEEDS_INFO),
     (S.PRIOR_AUTH, S.ACCEPTED),
     (S.PRIOR_AUTH, S.NEEDS_INFO),
@@ -64,18 +63,33 @@ def test_the_workflow_table_matches_the_domain():
     assert allowed_targets(S.ACCEPTED) == []
 
 
-@pytest.mark.parametrize("target", [S.NEEDS_INFO, S.DECLINED, S.WITHDRAWN])
-def test_moves_that_close_or_pause_need_a_reason(coordinator, target):
-    referral = ReferralFactory(status=S.IN_REVIEW)
+def test_benefits_check_goes_through_prior_authorisation_before_acceptance():
+    assert S.ACCEPTED not in allowed_targets(S.BENEFITS_CHECK)
+    assert S.PRIOR_AUTH in allowed_targets(S.BENEFITS_CHECK)
+    assert S.ACCEPTED in allowed_targets(S.PRIOR_AUTH)
+
+
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (S.IN_REVIEW, S.NEEDS_INFO),
+        (S.IN_REVIEW, S.DECLINED),
+        (S.IN_REVIEW, S.WITHDRAWN),
+        (S.RECEIVED, S.IN_REVIEW),
+        (S.IN_REVIEW, S.BENEFITS_CHECK),
+        (S.BENEFITS_CHECK, S.PRIOR_AUTH),
+        (S.PRIOR_AUTH, S.ACCEPTED),
+    ],
+)
+def test_every_move_needs_a_reason(coordinator, start, target):
+    referral = ReferralFactory(status=start)
     with pytest.raises(WorkflowError, match="Say why"):
         referral_transition(referral=referral, to_status=target, by=coordinator, note="  ")
 
 
 def test_accepting_creates_the_patient(coordinator):
-    referral = ReferralFactory(
-        status=S.BENEFITS_CHECK, given_name="Unique", family_name="Fakeperson"
-    )
-    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator)
+    referral = ReferralFactory(status=S.PRIOR_AUTH, given_name="Unique", family_name="Fakeperson")
+    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator, note="Test move")
     referral.refresh_from_db()
     assert referral.patient.legal_family_name == "Fakeperson"
     assert referral.patient.record_number.startswith("CS")
@@ -89,7 +103,7 @@ def test_accepting_links_an_existing_patient_instead_of_duplicating(coordinator)
         family_name="NUNEZ DEMO",
         date_of_birth=existing.date_of_birth,
     )
-    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator)
+    referral_transition(referral=referral, to_status=S.ACCEPTED, by=coordinator, note="Test move")
     referral.refresh_from_db()
     assert referral.patient == existing
     assert Patient.objects.count() == 1

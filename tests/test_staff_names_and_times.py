@@ -72,7 +72,7 @@ def _everything() -> dict:
     coordinator = OnCallShiftFactory().clinician
     patient = PatientFactory()
     referral = ReferralFactory(patient=patient)
-    referral_transition(referral=referral, to_status="in_review", by=coordinator)
+    referral_transition(referral=referral, to_status="in_review", by=coordinator, note="Test move")
     chairs = clinic_week(chairs=2, weekdays=range(7))
     day = timezone.localdate(timezone=NY) + timedelta(days=3)
     course = ready_course("natalizumab", start_after=day, patient=patient)
@@ -157,9 +157,9 @@ def test_staff_messages_end_with_one_full_stop(client, scheduler, nurse, coordin
     post(f"/admin/scheduling/session/{session.pk}/cancel/", {"reason": "Fever, postponed."})
     referral = ReferralFactory()
     for target in ("in_review", "benefits_check"):
-        referral_transition(referral=referral, to_status=target, by=coordinator)
+        referral_transition(referral=referral, to_status=target, by=coordinator, note="Test move")
     client.force_login(coordinator)
-    post(f"/admin/intake/referral/{referral.pk}/transition/accepted/", {"note": ""})
+    post(f"/admin/intake/referral/{referral.pk}/transition/accepted/", {"note": "Authorised"})
     assert len(messages) >= 4, messages
     for message in messages:
         assert ".." not in _text(message), message

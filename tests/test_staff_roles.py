@@ -21,8 +21,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def _to_benefits_check(by) -> object:
     referral = ReferralFactory()
-    for target in ("in_review", "benefits_check"):
-        referral_transition(referral=referral, to_status=target, by=by)
+    for target in ("in_review", "benefits_check", "prior_auth"):
+        referral_transition(referral=referral, to_status=target, by=by, note="Test move")
     return referral
 
 
@@ -80,7 +80,10 @@ def test_a_refused_staff_page_says_which_roles_may_open_it(client, request, role
     if "treatmentcourse/1/" in url:
         referral = _to_benefits_check(request.getfixturevalue("coordinator"))
         referral_transition(
-            referral=referral, to_status="accepted", by=referral.transitions.first().by
+            referral=referral,
+            to_status="accepted",
+            by=referral.transitions.first().by,
+            note="Test move",
         )
         url = url.replace("/1/", f"/{referral.course.pk}/")
     user = request.getfixturevalue(role)

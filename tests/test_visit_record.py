@@ -179,6 +179,26 @@ def test_a_mild_reaction_raises_no_flag(nurse, django_capture_on_commit_callback
     assert mail.outbox == []
 
 
+def test_any_reaction_puts_an_infusion_reaction_on_the_course_record(nurse):
+    record = _seated(nurse)
+    course = record.session.course
+    assert course.reaction_on_record is False
+    records.reaction_record(
+        record=record,
+        at=at(10),
+        symptoms="Flushing",
+        grade=1,
+        action=Reaction.Action.SLOWED,
+        medicines="",
+        outcome="Resolved",
+        by=nurse,
+    )
+    course.refresh_from_db()
+    # DOMAIN.md: natalizumab keeps its observation, ocrelizumab loses its shorter infusion.
+    assert course.reaction_on_record is True
+    assert course.history.first().history_change_reason == "infusion reaction recorded at a visit"
+
+
 def test_the_on_call_flag_page_links_the_visit_record(client, nurse, clinician):
     record = _seated(nurse)
     reaction = records.reaction_record(
@@ -249,3 +269,12 @@ def test_a_reaction_flag_exports_to_fhir_without_a_questionnaire_reference(nurse
     resource = flag_resource(reaction.flag)
     assert "QuestionnaireResponse/None" not in str(resource)
     assert resource["subject"] == {"reference": f"Patient/{record.session.course.patient_id}"}
+
+
+def test_subcutaneous_ocrelizumab_visits_prefill_the_premedications_domain_gives():
+    from visits.models import PremedicationProtocol
+
+    medicines = PremedicationProtocol.objects.filter(therapy__code="ocrelizumab_sc").values_list(
+        "medicine", flat=True
+    )
+    assert sorted(medicines) == ["Antihistamine", "Dexamethasone (or equivalent)"]

@@ -63,6 +63,9 @@ def _visit(index: int, day: date, slot: int, nurse: object, rng: random.Random) 
         start_after=day - timedelta(days=200),
     )
     course.prerequisites.update(met=True, met_on=day - timedelta(days=200))
+    if course.therapy.safety_programme:  # natalizumab's TOUCH: authorised for 6 months
+        course.safety_authorised_until = day + timedelta(days=180)
+        course.save(update_fields=["safety_authorised_until"])
     dose = course.doses.select_related("step", "course").get(sequence=sequence)
     chair = Chair.objects.filter(is_active=True, kind=Chair.Kind.CHAIR).order_by("position")[slot]
     start = local_dt(day, time(8 + (slot % 2), 0))

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +39,6 @@ from visits.models import (
 from visits.vitals import HoldThresholds, vitals_errors, vitals_warnings
 
 # A course field another part of the app may add (issue 14): set when a reaction is recorded.
-COURSE_REACTION_FIELD = "infusion_reaction_on_record"
 URGENT_GRADE = 3
 
 
@@ -335,14 +333,12 @@ def administration_stop(*, record: VisitRecord, at: datetime, by: Any) -> VisitR
 
 
 def _mark_course_reaction(course: TreatmentCourse) -> None:
-    try:
-        TreatmentCourse._meta.get_field(COURSE_REACTION_FIELD)
-    except FieldDoesNotExist:
-        return
-    if not getattr(course, COURSE_REACTION_FIELD):
-        setattr(course, COURSE_REACTION_FIELD, True)
+    """A reaction at any visit puts "infusion reaction on record" on the course: natalizumab
+    keeps its observation after the 12th infusion, ocrelizumab loses its shorter infusion."""
+    if not course.reaction_on_record:
+        course.reaction_on_record = True
         course._change_reason = "infusion reaction recorded at a visit"
-        course.save(update_fields=[COURSE_REACTION_FIELD])
+        course.save(update_fields=["reaction_on_record"])
 
 
 def reaction_record(

@@ -2,9 +2,10 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from clinic.catalogue import load_catalogue
+    from clinic.therapy_catalogue import catalogue_load, shipped_read
 
-    load_catalogue(apps)
+    # The catalogue as first shipped; 0008 brings it to the current release.
+    catalogue_load(apps, shipped_read("2026-11"))
     ClinicSettings = apps.get_model("clinic", "ClinicSettings")
     ClinicSettings.objects.get_or_create(pk=1)
 

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 def fill_codes(apps, schema_editor):
-    """Give catalogue therapies their RxNorm code, where a clinician hasn't set one."""
-    from clinic.catalogue import THERAPIES
+    """Give catalogue therapies their RxNorm code, where a clinician hasn't set one.
+
+    The codes now live in the catalogue files (clinic/therapies/<code>.json, `rxnorm_code`).
+    """
+    from clinic.therapy_catalogue import catalogue_read
 
     Therapy = apps.get_model("clinic", "Therapy")
-    for spec in THERAPIES:
-        if spec.get("rxnorm"):
+    for spec in catalogue_read():
+        if spec.get("rxnorm_code"):
             Therapy.objects.filter(code=spec["code"], rxnorm_code="").update(
-                rxnorm_code=spec["rxnorm"]
+                rxnorm_code=spec["rxnorm_code"]
             )
 
 

@@ -11,9 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
-from django.utils import translation
 from django.utils.html import format_html
-from django.utils.translation import gettext
 
 from clinic.admin_kit import (
     AccessLoggedAdmin,
@@ -28,6 +26,7 @@ from clinic.models import Notice
 from clinic.roles import NeedsPermission
 from intake import instruments as defs
 from intake.admin.questionnaires import instrument_filter
+from intake.crisis import crisis_in_flags, crisis_text_in
 from intake.flags import FlagError, flag_acknowledge
 from intake.models import Flag, FlagLevel, FlagNotification, Instrument, QuestionnaireResponse
 from intake.questionnaire_forms import FlagAcknowledgeForm
@@ -181,14 +180,19 @@ def source_link(flag: Flag) -> str:
 
 
 def crisis_texts(flag: Flag) -> list[str]:
-    """Return the safety text the patient was shown after submitting, in their language."""
+    """Return the crisis text the patient was shown (intake.crisis), in their language.
+
+    Shown when the same answers raised PHQ-9 item 9's flag: on the page after the PHQ-9 and
+    on the finished page.
+    """
     if flag.response_id is None:
         return []
-    with translation.override(flag.patient.preferred_language):
-        # The finished page (templates/intake/questionnaire/done.html) shows every patient this.
-        return [
-            gettext("If you feel very unwell or might harm yourself, call the clinic or 911 now.")
-        ]
+    rules = Flag.objects.filter(response__request_id=flag.response.request_id).values_list(
+        "rule", flat=True
+    )
+    if not crisis_in_flags(rules):
+        return []
+    return [crisis_text_in(flag.patient.preferred_language)]
 
 
 class FlagAdmin(AccessLoggedAdmin, AdminPagesMixin, ReadOnlyHistoryAdmin):

@@ -26,7 +26,7 @@ from clinic.admin_kit import (
     patient_link,
 )
 from clinic.roles import NeedsPermission
-from intake.forms import REFERRAL_SECTIONS
+from intake.forms import REFERRAL_SECTIONS, ReferralStaffForm
 from intake.models import (
     OPEN_STATUSES,
     Referral,
@@ -127,6 +127,8 @@ class ReferralAdmin(
     ordering = ["received_at"]
     list_per_page = 50
     inlines = [ReferralDocumentInline, ReferralTransitionInline]
+    # The public form's rules (intake.referral_rules): NPI, diagnosis code, dates, ranges.
+    form = ReferralStaffForm
     actions = ["start_review"]
     readonly_fields = [
         "reference",
@@ -263,7 +265,10 @@ class ReferralAdmin(
         for referral in queryset:
             try:
                 referral_transition(
-                    referral=referral, to_status=ReferralStatus.IN_REVIEW, by=request.user
+                    referral=referral,
+                    to_status=ReferralStatus.IN_REVIEW,
+                    by=request.user,
+                    note="Review started from the referral list.",
                 )
                 moved += 1
             except WorkflowError:

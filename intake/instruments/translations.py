@@ -2,8 +2,11 @@
 
 An instrument definition holds its English wording; `<language>/<code>.json` beside it gives
 the same instrument's title, page titles and intros, item texts and scale ends, and choice
-labels (by value) in another language. Structure, values, scoring and flags always come from
-the definition itself, so a translation can't change what an answer means. Pure: no ORM.
+labels (by value) in another language. An overlay marked `"unavailable": true` says no
+verified translation exists (a published instrument must not be translated by us): the
+English form is shown with its `language_note`. Structure, values, scoring and flags always
+come from the definition itself, so a translation can't change what an answer means. Pure:
+no ORM.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def localized(definition: dict[str, Any], language: str | None) -> dict[str, Any
     if not words:
         return definition
     result = copy.deepcopy(definition)
+    if words.get("unavailable"):
+        # No verified translation: the published English form, with a note in the language.
+        result["language_note"] = words.get("language_note", "")
+        return result
     for key in _TOP_LEVEL:
         if words.get(key):
             result[key] = words[key]
@@ -52,6 +59,8 @@ def localized(definition: dict[str, Any], language: str | None) -> dict[str, Any
 def untranslated(definition: dict[str, Any], language: str) -> list[str]:
     """Return the wording of a definition that has no translation in `language`."""
     words = overlay(language, definition.get("code", ""))
+    if words.get("unavailable"):
+        return []
     missing = [key for key in _TOP_LEVEL if definition.get(key) and not words.get(key)]
     for name, choices in definition.get("choice_sets", {}).items():
         labels = words.get("choice_sets", {}).get(name, {})

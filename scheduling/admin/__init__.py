@@ -11,10 +11,11 @@ from clinic.admin_kit import patient_panel
 from clinic.dashboard import dashboard_panel
 from intake.admin.referrals import after_acceptance
 from intake.questionnaire_forms import visit_source
-from scheduling.admin import board, capacity, courses, sessions
+from scheduling.admin import board, capacity, courses, monitoring, sessions
 from scheduling.models import (
     Chair,
     ClosedDate,
+    MonitoringTask,
     NurseOverride,
     NurseShift,
     OpeningHours,
@@ -28,6 +29,7 @@ admin.site.register(ClosedDate, capacity.ClosedDateAdmin)
 admin.site.register(NurseShift, capacity.NurseShiftAdmin)
 admin.site.register(NurseOverride, capacity.NurseOverrideAdmin)
 admin.site.register(TreatmentCourse, courses.TreatmentCourseAdmin)
+admin.site.register(MonitoringTask, monitoring.MonitoringTaskAdmin)
 admin.site.register(Session, sessions.SessionAdmin)
 dashboard_panel(order=20)(board.today_panel)
 patient_panel(order=20)(courses.patient_courses_panel)

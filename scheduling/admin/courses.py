@@ -28,7 +28,12 @@ from clinic.admin_kit import (
 from clinic.clock import date_label, datetime_label, local_day
 from clinic.roles import NeedsPermission, roles_with
 from scheduling import booking, planning, selectors
-from scheduling.courses import CourseError, course_override, prerequisite_record
+from scheduling.admin.clinical import CourseClinicalMixin, switch_target
+from scheduling.courses import (
+    CourseError,
+    course_override,
+    prerequisite_record,
+)
 from scheduling.forms import PickForm, PlanSearchForm, ReasonForm, decode_picks, encode_pick
 from scheduling.models import (
     CoursePrerequisite,
@@ -130,7 +135,9 @@ class PlannedDoseInline(NoAddInline):
         return format_html('<a href="{}">Book this dose</a>', url)
 
 
-class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin):
+class TreatmentCourseAdmin(
+    CourseClinicalMixin, AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmin
+):
     list_display = [
         "__str__",
         "patient_name",
@@ -155,6 +162,8 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "override_by_name",
         "overridden",
         "created",
+        "safety_state",
+        "monitoring_state",
     ]
     fields = [
         "patient_name",
@@ -166,6 +175,11 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
         "chair_kind",
         "short_infusion",
         "observation_minutes",
+        "reaction_on_record",
+        "order_days",
+        "safety_authorised_until",
+        "safety_state",
+        "monitoring_state",
         "override_reason",
         "override_by_name",
         "overridden",
@@ -235,6 +249,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
             "subtitle": str(obj),
             "can_book": request.user.has_perm("scheduling.book_session"),
             "can_override": request.user.has_perm("scheduling.override_prerequisites"),
+            "switch_to": switch_target(obj),
         }
 
     def response_change(self, request: HttpRequest, obj: TreatmentCourse) -> HttpResponse:
@@ -263,6 +278,7 @@ class TreatmentCourseAdmin(AccessLoggedAdmin, AdminPagesMixin, SimpleHistoryAdmi
                 name="scheduling_dose_book",
             ),
             path("<int:pk>/override/", view(self.override_view), name="scheduling_course_override"),
+            path("<int:pk>/switch/", view(self.switch_view), name="scheduling_course_switch"),
             *super().get_urls(),
         ]
 

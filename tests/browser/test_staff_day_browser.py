@@ -48,14 +48,14 @@ def test_a_coordinator_books_a_nurse_runs_the_visit_and_on_call_answers_a_flag(
     settings.DEBUG = True
     call_command("seed_demo", "--quiet")
     settings.DEBUG = False
-    referral = Referral.objects.get(status=ReferralStatus.BENEFITS_CHECK)
+    referral = Referral.objects.get(status=ReferralStatus.PRIOR_AUTH)
 
     # The coordinator accepts the referral; the message links to booking its new course.
     page = _sign_in(new_context, "coordinator")
     page.get_by_role("link", name=re.compile("Triage new referrals")).click()
     page.get_by_role("link", name=referral.reference).click()
     page.get_by_role("link", name="Accepted", exact=True).click()
-    page.locator("textarea").fill("Benefits confirmed; order and labs complete.")
+    page.locator("textarea").fill("Prior authorisation approved; order and labs complete.")
     page.get_by_role("button", name="Move to Accepted").click()
     page.get_by_text("moved to Accepted").first.wait_for()
     message = page.locator(".messagelist").inner_text()

@@ -10,7 +10,7 @@ PREMEDICATIONS = {
         ("Antihistamine (e.g. diphenhydramine)", "", "", 30, None, "Label (confirm)"),
         ("Antipyretic (e.g. acetaminophen)", "", "oral", 30, None, "Optional, label (confirm)"),
     ],
-    "ocrelizumab-sc": [
+    "ocrelizumab_sc": [
         ("Dexamethasone (or equivalent)", "", "oral", 30, None, "DOMAIN.md section 1"),
         ("Antihistamine", "", "oral", 30, None, "DOMAIN.md section 1"),
     ],
@@ -54,6 +54,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("visits", "0001_initial"), ("clinic", "0006_outbox_heartbeat_lead_email")]
+    dependencies = [("visits", "0001_initial"), ("clinic", "0009_therapy_catalogue_2026_12")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]
