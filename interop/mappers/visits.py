@@ -83,11 +83,8 @@ def medication_administration_resource(record: VisitRecord) -> dict[str, Any]:
                     "code": concept,
                     "batch": {
                         "lotNumber": record.lot_number,
-                        "expirationDate": (
-                            f"{day(record.lot_expiry)}T00:00:00+00:00"
-                            if record.lot_expiry
-                            else None
-                        ),
+                        # dateTime allows a bare date: the expiry is a day, not an instant.
+                        "expirationDate": day(record.lot_expiry),
                     },
                 }
             ],
