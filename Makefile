@@ -22,8 +22,10 @@ setup: $(STAMP)
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
+# With 12 weeks of past visits, flags and referrals, so the reports have something to show
+# (about a minute, the first time only).
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --history-weeks 12
 
 # The web server and the task queue's worker (escalations, reminders, every email), together
 # (Procfile.dev, run by honcho); Ctrl-C stops both.

@@ -17,8 +17,9 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         # Registered on import: system checks, the lockout admin action, the sign-in alarm,
-        # and kinds of notice (a worker loads no URLs or admin, so they are imported here).
-        from clinic import checks, links, lockouts, signin_alarm  # noqa: F401
+        # kinds of notice (a worker loads no URLs or admin, so they are imported here), and the
+        # percentile aggregate on SQLite connections.
+        from clinic import aggregates, checks, links, lockouts, signin_alarm  # noqa: F401
         from clinic.roles import sync_roles_after_migrate
         from clinic.tasks import schedules_sync_after_migrate
         from clinic.twofactor import register_panel

@@ -414,6 +414,8 @@ class ClinicSettings(models.Model):
     class Meta:
         verbose_name = "clinic settings"
         verbose_name_plural = "clinic settings"
+        # The reports (clinic.report_views) hang on the clinic's one settings row.
+        permissions = [("view_reports", "Can see the clinic's reports (aggregates only)")]
 
     def __str__(self) -> str:
         return self.name

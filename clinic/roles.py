@@ -14,6 +14,8 @@ INTAKE_COORDINATOR = "Intake coordinator"
 NURSE = "Nurse"
 ON_CALL_CLINICIAN = "On-call clinician"
 SCHEDULER = "Scheduler"
+CLINIC_MANAGER = "Clinic manager"
+ON_CALL_LEAD = "On-call lead"
 
 _READ_PATIENTS = [
     "clinic.view_patient",
@@ -37,6 +39,17 @@ _SCHEDULING_READ = [
     "scheduling.view_session",
     "scheduling.view_visitcheck",
     "scheduling.view_monitoringtask",
+    # The front desk must see a missing authorisation before the patient sits.
+    "scheduling.view_authorisation",
+    "scheduling.view_authorisationoverride",
+    "scheduling.view_waitlistentry",
+    "scheduling.view_waitlistoffer",
+]
+# Keeping the waitlist: add, pause, remove entries, offer a freed time by hand.
+_WAITLIST_KEEP = [
+    "scheduling.add_waitlistentry",
+    "scheduling.change_waitlistentry",
+    "scheduling.offer_waitlist",
 ]
 
 # Questionnaires: coordinators only send them; clinical staff read the answers and flags;
@@ -77,6 +90,9 @@ _TASK_QUEUE_READ = [
     "django_q.view_ormq",
 ]
 
+# The reports are aggregates (counts, hours, medians): no patient's name or record on them.
+_REPORTS = ["clinic.view_reports"]
+
 ROLES: dict[str, list[str]] = {
     INTAKE_COORDINATOR: [
         # Coordinators accept referrals and book the course that acceptance creates, so the
@@ -87,6 +103,11 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_courseprerequisite",
         "scheduling.view_chairtimeadoption",
         "scheduling.add_chairtimeadoption",
+        # Coordinators run benefits checks: they record authorisations and may override one.
+        "scheduling.add_authorisation",
+        "scheduling.change_authorisation",
+        "scheduling.override_authorisation",
+        *_WAITLIST_KEEP,
         "clinic.add_patient",
         "clinic.change_patient",
         "clinic.merge_patient",
@@ -100,6 +121,7 @@ ROLES: dict[str, list[str]] = {
         "clinic.change_privatelink",
         *_QUESTIONNAIRE_SEND,
         *_OUTBOX,
+        *_REPORTS,
         *_RECORD_EXPORT,
     ],
     NURSE: [
@@ -132,6 +154,7 @@ ROLES: dict[str, list[str]] = {
         "intake.view_referraltransition",
         *_SCHEDULING_READ,
         "scheduling.override_prerequisites",
+        "scheduling.override_authorisation",
         "scheduling.change_courseprerequisite",
         *_VISIT_RECORDS_READ,
         "visits.add_premedicationprotocol",
@@ -155,6 +178,7 @@ ROLES: dict[str, list[str]] = {
         "scheduling.change_courseprerequisite",
         "scheduling.book_session",
         "scheduling.view_chairtimeadoption",
+        *_WAITLIST_KEEP,
         "scheduling.add_chair",
         "scheduling.change_chair",
         "scheduling.add_openinghours",
@@ -168,6 +192,28 @@ ROLES: dict[str, list[str]] = {
         "scheduling.add_nurseoverride",
         "scheduling.change_nurseoverride",
         "scheduling.delete_nurseoverride",
+    ],
+    CLINIC_MANAGER: [
+        # Managers look at how the clinic runs, not at patients: the schedule's set-up and
+        # the reports, no referrals, answers or flags.
+        "clinic.view_clinicsettings",
+        "clinic.view_therapy",
+        "scheduling.view_chair",
+        "scheduling.view_openinghours",
+        "scheduling.view_closeddate",
+        "scheduling.view_nurseshift",
+        "scheduling.view_nurseoverride",
+        *_REPORTS,
+    ],
+    ON_CALL_LEAD: [
+        # The lead of the on-call clinicians: keeps the roster and watches how fast urgent
+        # flags are answered (the reports); answering flags is the on-call clinician's role.
+        "clinic.view_clinicsettings",
+        "intake.view_oncallshift",
+        "intake.add_oncallshift",
+        "intake.change_oncallshift",
+        "intake.delete_oncallshift",
+        *_REPORTS,
     ],
 }
 
@@ -193,10 +239,16 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Keep patients' details and private links; merge duplicate records",
             "admin:clinic_patient_changelist",
         ),
+        ("See referral times and attendance in the reports", "admin:clinic_reports"),
         (
             "Compare chair times learned from real visits with the templates; adopt one for "
             "new bookings",
             "admin:visits_chair_times",
+        ),
+        (
+            "Record payer and TOUCH authorisations; renew those ending within 30 days or down "
+            "to one dose",
+            "admin:scheduling_authorisation_attention",
         ),
     ],
     NURSE: [
@@ -226,6 +278,10 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
             "Override a course's prerequisites, with a reason, when the first dose can't wait",
             "admin:scheduling_treatmentcourse_changelist",
         ),
+        (
+            "Override a dose's authorisation, with a reason, when it can't wait",
+            "admin:scheduling_treatmentcourse_changelist",
+        ),
         ("Keep the therapy catalogue; read the access log", "admin:clinic_therapy_changelist"),
     ],
     SCHEDULER: [
@@ -235,9 +291,31 @@ ROLE_GUIDE: dict[str, list[tuple[str, str]]] = {
         ),
         ("Watch the load on the day board", "admin:scheduling_session_board"),
         (
+            "Keep the waitlist for earlier times; offer a freed time by hand",
+            "admin:scheduling_waitlistentry_changelist",
+        ),
+        (
             "Keep chairs, opening hours, closed days and nurse shifts",
             "admin:scheduling_openinghours_changelist",
         ),
+    ],
+    CLINIC_MANAGER: [
+        (
+            "Look at chair use, attendance, urgent flags and referral times in the reports; "
+            "download any table as CSV",
+            "admin:clinic_reports",
+        ),
+        (
+            "Look up chairs, opening hours and nurse shifts behind the figures",
+            "admin:scheduling_openinghours_changelist",
+        ),
+    ],
+    ON_CALL_LEAD: [
+        (
+            "Watch how fast urgent flags are acknowledged, by rule, in the reports",
+            "admin:clinic_reports",
+        ),
+        ("Keep the on-call roster", "admin:intake_oncallshift_changelist"),
     ],
 }
 

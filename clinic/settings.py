@@ -342,6 +342,10 @@ TASK_HEARTBEAT_STALE_SECONDS = env_int("TASK_HEARTBEAT_STALE_SECONDS", 150)
 # Expired private links are deleted this many days after they expire (until then a patient
 # following an old link is told it expired rather than that it is unknown).
 PRIVATE_LINK_PURGE_AFTER_DAYS = 30
+# Waitlist: an offered earlier time is held this many hours (never past its start minus the
+# patient's notice); each freed time is offered to this many waitlisted patients at once.
+WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 4)
+WAITLIST_OFFER_BATCH = env_int("WAITLIST_OFFER_BATCH", 3)
 
 # --- Security headers (see `manage.py check --deploy`) ----------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

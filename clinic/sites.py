@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
-from clinic import twofactor
+from clinic import report_views, twofactor
 from clinic.dashboard import dashboard_panels
 
 
@@ -37,6 +37,19 @@ class ChairsideAdminSite(admin.AdminSite):
                 "two-factor/backup-codes/",
                 self.admin_view(twofactor.backup_codes_view),
                 name="two_factor_backup_codes",
+            ),
+            path(
+                "reports/", self.admin_view(report_views.reports_index_view), name="clinic_reports"
+            ),
+            path(
+                "reports/<slug:slug>/",
+                self.admin_view(report_views.report_view),
+                name="clinic_report",
+            ),
+            path(
+                "reports/<slug:slug>/<slug:table>.csv",
+                self.admin_view(report_views.report_csv_view),
+                name="clinic_report_csv",
             ),
             *super().get_urls(),
         ]

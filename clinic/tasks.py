@@ -45,6 +45,8 @@ SCHEDULES = [
     Job("send notices that are due (the outbox sweep)", "clinic.jobs.send_due_notices", 1),
     Job("heartbeat", "clinic.jobs.heartbeat", 1),
     Job("send session reminders", "scheduling.jobs.send_reminders", 15),
+    Job("expire waitlist offers", "scheduling.jobs.expire_offers", 5),
+    Job("expire authorisations", "scheduling.jobs.expire_authorisations", 24 * 60, time(2)),
     Job("purge expired private links and sessions", "clinic.jobs.purge_expired", 24 * 60, time(3)),
 ]
 

@@ -145,9 +145,20 @@ def bundle_parse(body: bytes) -> dict[str, Any]:
         raise _refuse(
             "Bundle.entry", "An entry is not a FHIR R4 resource this server knows."
         ) from None
+    data = _without_nulls(data)
     if data.get("type") not in ("transaction", "collection"):
         raise _refuse("Bundle.type", "Send the referral as a transaction or collection Bundle.")
     return data
+
+
+def _without_nulls(value: Any) -> Any:
+    """FHIR JSON has no nulls: the models accept `null` as an absent element, so drop it
+    before the Bundle is read (an `"valueQuantity": null` must read as no quantity)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _entries(bundle: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -7,7 +7,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from intake.signals import referral_accepted
-        from scheduling import reminders  # noqa: F401  (registers its kinds of notice)
+        from scheduling import backfill, reminders  # noqa: F401  (register their kinds of notice)
         from scheduling.courses import on_referral_accepted
 
         referral_accepted.connect(on_referral_accepted, dispatch_uid="scheduling.course_create")

@@ -11,6 +11,7 @@ from datetime import UTC, date, time, timedelta
 
 from clinic import clock
 from scheduling import selectors
+from scheduling.authorisations import uncovered_sessions
 from scheduling.models import Chair, Session, SessionStatus
 
 SLOT = timedelta(minutes=15)
@@ -26,6 +27,7 @@ class Block:
     span: int
     label: str
     title: str  # the whole label, for a block too narrow to show it
+    no_authorisation: bool = False  # the course needs one and none covers the day
 
 
 @dataclass
@@ -84,6 +86,7 @@ def board_build(day: date) -> Board:
     )
     chairs = list(Chair.objects.filter(is_active=True))
     rows = {chair.pk: Row(chair=chair) for chair in chairs}
+    uncovered = uncovered_sessions(sessions)
     for session in sessions:
         row = rows.get(session.chair_id)
         if row is None:  # a chair taken out of use since; keep its sessions visible
@@ -102,7 +105,9 @@ def board_build(day: date) -> Board:
                     f"{clock.time_label(session.start)}–{clock.time_label(session.end)} "
                     f"{session.course.patient.display_name}: {session.course.therapy.name}, "
                     f"{session.dose.label} ({session.get_status_display()})"
+                    + (": no authorisation covers this day" if session.pk in uncovered else "")
                 ),
+                no_authorisation=session.pk in uncovered,
             )
         )
     active = [s for s in sessions if s.is_active]

@@ -16,7 +16,8 @@ Locking rule (the one place locks are taken, in `_lock_days`):
   the chair; on SQLite the IMMEDIATE transaction (settings) serialises all writers.
 Status changes of one session (check in, seat, complete, no-show, confirm) live in
 `scheduling.workflow` and lock only that session's row. Nothing else takes locks or writes
-sessions.
+sessions. Each check asks `scheduling.authorisations` whether the date is authorised; a cancel
+or move hands the freed time to `scheduling.backfill` after the commit (the waitlist).
 """
 
 from __future__ import annotations
@@ -35,15 +36,10 @@ from clinic.clock import clinic_tz, instant_after, local_day, local_dt, time_lab
 from clinic.models import TherapyRequirement
 from scheduling import availability as engine
 from scheduling import planning, selectors
+from scheduling.authorisations import authorisation_gap, authorisation_refusal
+from scheduling.backfill import freed_after_commit
 from scheduling.courses import course_replan
-from scheduling.models import (
-    Chair,
-    DayLock,
-    PlannedDose,
-    Session,
-    SessionStatus,
-    VisitCheck,
-)
+from scheduling.models import Chair, DayLock, PlannedDose, Session, SessionStatus, VisitCheck
 
 # One round trip on PostgreSQL for the short lock timeout, the missing day rows and the
 # sorted locks: every booking starts here.
@@ -197,6 +193,8 @@ def _check_slot(
             _("That date is outside this dose's window (%(first)s to %(last)s).")
             % {"first": date_format(earliest), "last": date_format(latest)}
         )
+    if missing := authorisation_gap(dose, day, exclude=exclude):
+        raise BookingError(authorisation_refusal(day, missing))
     if not chair.is_active:
         raise BookingError(_("%(chair)s is not in use.") % {"chair": chair.name})
     if course.chair_kind and chair.kind != course.chair_kind:
@@ -371,6 +369,8 @@ def session_move(
                 exclude=locked.pk,
             )
 
+            # The old time is handed to the backfill after the commit (a rollback drops it).
+            freed_after_commit(locked.chair_id, locked.start, locked.end)
             moved = _write(partial(_moved, locked, target, when, end), target, when)
             course_replan(dose=locked.dose, actual=local_day(when))
             return moved
@@ -458,6 +458,7 @@ def block_move(
             # Moving later: the last day goes first, so no day lands where one still sits.
             slots.reverse()
         for moved, when, end in slots:
+            freed_after_commit(moved.chair_id, moved.start, moved.end)
             _write(partial(_moved, moved, target, when, end), target, when)
         course_replan(dose=locked[-1].dose, actual=days[-1])
         return locked
@@ -492,4 +493,5 @@ def session_cancel(
         locked.cancel_reason = reason.strip()[:200]
         locked.calendar_sequence += 1
         locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
+        freed_after_commit(locked.chair_id, locked.start, locked.end)
         return locked

@@ -176,6 +176,14 @@ class TreatmentCourse(models.Model):
     chair_kind = models.CharField(
         max_length=10, choices=Chair.Kind.choices, blank=True, help_text="Blank = any kind."
     )
+    authorisation_required = models.BooleanField(
+        default=False,
+        help_text=(
+            "Set when the benefits check says the payer must authorise this drug: no dose is "
+            "booked outside an approved, unexpired authorisation with doses left, unless a "
+            "clinician or coordinator overrides it for that dose with a reason."
+        ),
+    )
     override_reason = models.TextField(blank=True)
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -537,3 +545,11 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder for session #{self.session_id}"
+
+
+# Authorisations and the waitlist live in their own modules; imported here so Django finds them.
+from scheduling.authorisation_models import (  # noqa: E402, F401
+    Authorisation,
+    AuthorisationOverride,
+)
+from scheduling.waitlist_models import WaitlistEntry, WaitlistOffer  # noqa: E402, F401

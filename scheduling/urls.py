@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views
+from scheduling import views, waitlist_views
 
 app_name = "scheduling"
 
@@ -10,4 +10,15 @@ urlpatterns = [
     path("my/<str:token>/<int:pk>/cancel/", views.session_cancel_view, name="cancel"),
     path("my/<str:token>/<int:pk>/reschedule/", views.session_reschedule_view, name="reschedule"),
     path("my/<str:token>/<int:pk>/appointment.ics", views.session_ics_view, name="ics"),
+    path("my/<str:token>/<int:pk>/waitlist/", waitlist_views.waitlist_join_view, name="waitlist"),
+    path(
+        "my/<str:token>/<int:pk>/waitlist/leave/",
+        waitlist_views.waitlist_leave_view,
+        name="waitlist_leave",
+    ),
+    path(
+        "my/<str:token>/offers/<int:pk>/accept/",
+        waitlist_views.offer_accept_view,
+        name="offer_accept",
+    ),
 ]

@@ -20,6 +20,7 @@ from scheduling.calendar import session_ics
 from scheduling.forms import PatientCancelForm, PickForm, decode_picks, encode_pick
 from scheduling.models import Chair, Session, SessionStatus
 from scheduling.visit_guide import visit_guide
+from scheduling.waitlist_views import can_wait, manage_extras, with_waitlist
 
 UPCOMING = (SessionStatus.BOOKED, SessionStatus.CHECKED_IN)
 _MANAGE = PrivateLink.Purpose.MANAGE
@@ -42,16 +43,20 @@ def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResp
     now = timezone.now()
     clinic = ClinicSettings.load()
     sessions = list(
-        Session.objects.filter(
-            course__patient=link.patient,
-            status__in=(*UPCOMING, SessionStatus.CANCELLED),
-            end__gt=now,
+        with_waitlist(
+            Session.objects.filter(
+                course__patient=link.patient,
+                status__in=(*UPCOMING, SessionStatus.CANCELLED),
+                end__gt=now,
+            ),
+            now,
         )
         .select_related("chair", "dose__step", "dose__course__therapy")
         .order_by("start")
     )
     upcoming = [s for s in sessions if s.status in UPCOMING]
     blocks = planning.blocks_of(s.dose for s in upcoming)
+    extras = manage_extras(upcoming, now)
     rows = [
         {
             "session": s,
@@ -62,9 +67,18 @@ def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResp
             "guide": visit_guide(
                 session=s, block=blocks.get((s.course_id, s.dose.block), [s.dose]), clinic=clinic
             ),
+            "waiting": s.dose_id in extras["waiting"],
         }
         for s in upcoming
     ]
+    for row in rows:
+        # Only a single dose, still changeable, with an earlier day in its window may wait.
+        session = row["session"]
+        row["can_wait"] = (
+            row["changeable"]
+            and session.dose.block is None
+            and (row["waiting"] or can_wait(session, now))
+        )
     cancelled = [
         {"session": s, "when": datetime_label(s.start, localized=True)}
         for s in sessions
@@ -77,6 +91,7 @@ def manage_view(request: HttpRequest, link: PrivateLink, token: str) -> HttpResp
             "token": token,
             "rows": rows,
             "cancelled": cancelled,
+            "offers": extras["offers"],
             "clinic": clinic,
             "patient_name": link.patient.preferred_name or link.patient.legal_given_name,
         },

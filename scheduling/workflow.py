@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from scheduling.backfill import freed_after_commit
 from scheduling.booking import BookingError, locked_session
 from scheduling.models import Session, SessionStatus
 from scheduling.monitoring import monitoring_plan
@@ -49,6 +50,8 @@ def _advance(session: Session, move: str, now: datetime | None) -> Session:
         locked.save(update_fields=fields)
         if move == "complete":
             monitoring_plan(course=locked.course)
+        if target == SessionStatus.NO_SHOW:
+            freed_after_commit(locked.chair_id, locked.start, locked.end)
         return locked
 
 

@@ -119,6 +119,16 @@ def scheduler(db):
 
 
 @pytest.fixture
+def manager(db):
+    return _member(roles.CLINIC_MANAGER, username="manager", is_staff=True)
+
+
+@pytest.fixture
+def oncall_lead(db):
+    return _member(roles.ON_CALL_LEAD, username="oncall_lead", is_staff=True)
+
+
+@pytest.fixture
 def superuser(db):
     return _member(None, username="root", is_staff=True, is_superuser=True)
 

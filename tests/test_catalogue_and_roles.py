@@ -1,4 +1,4 @@
-"""Every install has the therapy catalogue and the four staff roles."""
+"""Every install has the therapy catalogue and the six staff roles."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_lemtrada_days_are_consecutive_blocks():
     assert rows == [(3, True, False), (2, True, True), (3, True, False)]
 
 
-def test_the_four_roles_exist_with_permissions_that_exist():
+def test_the_six_roles_exist_with_permissions_that_exist():
+    assert len(roles.ROLES) == 6
     for name, perms in roles.ROLES.items():
         group = Group.objects.get(name=name)
         assert group.permissions.count() == len(set(perms)), name

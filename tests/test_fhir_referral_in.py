@@ -208,3 +208,23 @@ def test_a_failure_after_the_referral_is_written_saves_nothing(api, monkeypatch)
     with pytest.raises(RuntimeError):
         api.send(referral_bundle())
     assert changed(before, row_counts()) == {}
+
+
+def test_null_elements_read_as_absent_and_never_fail(api):
+    # Found by the fuzz test: `"valueQuantity": null` passed the models and then broke the
+    # reader with a 500. FHIR JSON has no nulls; the Bundle is read as if they were absent,
+    # so the height is missing and named, and nothing is saved.
+    bundle = referral_bundle()
+    height = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "8302-2"
+    )
+    height["valueQuantity"] = None
+    response = api.send(bundle)
+    assert response.status_code == 422, response.content
+    assert [i["expression"] for i in issues(response)] == [
+        ["Observation (body height, LOINC 8302-2)"]
+    ]
+    assert not Referral.objects.exists()

@@ -43,6 +43,9 @@ FUZZED = {
     "my/<str:token>/<int:pk>/cancel/": "test_fuzz_manage",
     "my/<str:token>/<int:pk>/reschedule/": "test_fuzz_manage",
     "my/<str:token>/<int:pk>/appointment.ics": "test_fuzz_manage",
+    "my/<str:token>/<int:pk>/waitlist/": "test_fuzz_waitlist",
+    "my/<str:token>/<int:pk>/waitlist/leave/": "test_fuzz_waitlist",
+    "my/<str:token>/offers/<int:pk>/accept/": "test_fuzz_waitlist",
     # The FHIR API (token-gated, machine clients): test_fuzz_fhir.
     "fhir/R4/metadata": "test_fuzz_fhir",
     "fhir/R4/Patient/<str:resource_id>/$everything": "test_fuzz_fhir",

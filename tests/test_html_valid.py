@@ -28,7 +28,7 @@ from clinic.links import link_create
 from clinic.models import PrivateLink
 from scheduling import planning
 from scheduling.booking import course_book, session_book
-from scheduling.models import Chair, Session
+from scheduling.models import Authorisation, Chair, Session, WaitlistEntry
 from scheduling.monitoring import monitoring_plan
 from tests.factories import (
     PatientFactory,
@@ -144,9 +144,62 @@ def _patient_pages() -> dict[str, str]:
     manage.post(f"/my/{token}/{session.pk}/cancel/", {"reason": "Away"})
     pages["appointments with a cancelled one"] = _ok(manage, f"/my/{token}/")
 
+    pages.update(_waitlist_pages(day))
+
     _row, expired = link_create(patient=patient, purpose=PrivateLink.Purpose.MANAGE, days=0)
     pages["link expired"] = _ok(Client(), f"/my/{expired}/", status=410)
     pages["link unknown"] = _ok(Client(), "/my/not-a-real-token/", status=404)
+    return pages
+
+
+def _waitlist_pages(day) -> dict[str, str]:
+    """Join the waitlist, see an offer, find it taken, then ended (another chair and hour)."""
+    from scheduling.backfill import backfill_run
+    from scheduling.booking import session_cancel
+    from scheduling.models import WaitlistOffer
+    from scheduling.waitlist import offer_accept, waitlist_join
+
+    chair = Chair.objects.order_by("position").last()
+
+    def book(ahead: int, patient) -> Session:
+        course = ready_course("natalizumab", start_after=day - timedelta(days=3), patient=patient)
+        start = datetime.combine(day + timedelta(days=ahead), time(13), tzinfo=NY)
+        return session_book(
+            dose=course.doses.get(sequence=1), chair=chair, start=start, notify=False
+        )
+
+    freed = book(-1, PatientFactory())
+    mine = book(6, PatientFactory())
+    other = book(7, PatientFactory())
+    Authorisation.objects.create(
+        course=mine.course,
+        payer="Example Health Plan",
+        number="PA-HTML",
+        valid_from=day,
+        valid_to=day + timedelta(days=20),
+        status="approved",
+    )
+    _row, token = link_create(
+        patient=mine.course.patient, purpose=PrivateLink.Purpose.MANAGE, days=30
+    )
+    client = Client()
+    client.post(f"/my/{token}/", {"date_of_birth": DOB})
+    pages = {
+        "waitlist join": _ok(client, f"/my/{token}/{mine.pk}/waitlist/"),
+        "waitlist join with an error": _ok(
+            client, f"/my/{token}/{mine.pk}/waitlist/", part_of_day="night"
+        ),
+    }
+    client.post(f"/my/{token}/{mine.pk}/waitlist/", {"part_of_day": "any", "notice_hours": "4"})
+    waitlist_join(dose=other.dose)
+    session_cancel(session=freed, reason="Away")
+    backfill_run(freed.chair_id, freed.start.isoformat(), freed.end.isoformat())
+    pages["appointments with an earlier time offered"] = _ok(client, f"/my/{token}/")
+    mine_offer = WaitlistOffer.objects.get(entry__dose=mine.dose)
+    offer_accept(offer=WaitlistOffer.objects.get(entry__dose=other.dose))
+    pages["offer taken"] = _ok(client, f"/my/{token}/offers/{mine_offer.pk}/accept/", 409, x="")
+    WaitlistOffer.objects.filter(pk=mine_offer.pk).update(status="expired")
+    pages["offer ended"] = _ok(client, f"/my/{token}/offers/{mine_offer.pk}/accept/", 410, x="")
     return pages
 
 
@@ -184,6 +237,8 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
     session = Session.objects.filter(status="booked").earliest("start")
     lemtrada = ready_course("alemtuzumab", patient=session.course.patient)
     monitoring_plan(course=lemtrada, last=day - timedelta(days=200))
+    authorisation = Authorisation.objects.get(number="PA-HTML")
+    entry = WaitlistEntry.objects.order_by("pk").first()
     for name, url in {
         "monitoring tasks": "/admin/scheduling/monitoringtask/?state=open",
         "lemtrada course page": f"/admin/scheduling/treatmentcourse/{lemtrada.pk}/change/",
@@ -198,6 +253,22 @@ def _staff_pages(coordinator, scheduler, nurse, clinician, superuser) -> dict[st
         "flag list": "/admin/intake/flag/",
         "outbox": "/admin/clinic/notice/",
         "task schedules": "/admin/django_q/schedule/",
+        "reports": "/admin/reports/",
+        "utilisation report": "/admin/reports/utilisation/",
+        "attendance report": "/admin/reports/attendance/",
+        "urgent flags report": "/admin/reports/urgent-flags/",
+        "referrals report": "/admin/reports/referrals/",
+        "report with a wrong range": "/admin/reports/referrals/?start=2026-11-03&end=2026-11-02",
+        "authorisation list": "/admin/scheduling/authorisation/",
+        "authorisation add": "/admin/scheduling/authorisation/add/",
+        "authorisation page": f"/admin/scheduling/authorisation/{authorisation.pk}/change/",
+        "authorisations to renew": "/admin/scheduling/authorisation/attention/",
+        "authorisation override": f"/admin/scheduling/authorisation/override/{session.dose_id}/",
+        "waitlist": "/admin/scheduling/waitlistentry/",
+        "waitlist add": "/admin/scheduling/waitlistentry/add/",
+        "waitlist entry": f"/admin/scheduling/waitlistentry/{entry.pk}/change/",
+        "waitlist offer by hand": f"/admin/scheduling/waitlistentry/{entry.pk}/offer/",
+        "waitlist offers": "/admin/scheduling/waitlistoffer/",
         "API clients": "/admin/interop/apiclient/",
         "API client page": f"/admin/interop/apiclient/{_api_client().pk}/change/",
         "API tokens": "/admin/interop/apitoken/",

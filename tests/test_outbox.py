@@ -291,4 +291,6 @@ def test_a_worker_knows_every_kind_of_notice_without_loading_urls_or_admin():
         "referral_received",
         "session_reminder",
         "sign_in_alarm",
+        "waitlist_offer",
+        "waitlist_offer_gone",
     ]

@@ -7,9 +7,10 @@ clinical, keep the roster and the catalogue, and read the access log; nurses kee
 chairside visit record, which clinicians read; everyone who books sees the learned chair
 times and coordinators adopt them; schedulers book
 sessions and see patients' contact details, never clinical documents, answers or flags.
-Nobody but a superuser sees sign-in lockouts, private links or user accounts. The outbox is
-read by coordinators, nurses and on-call clinicians; the task queue's pages by on-call
-clinicians only; only superusers resubmit tasks or change schedules.
+Clinic managers and on-call leads read the reports (aggregates only), as coordinators do;
+on-call leads keep the roster. Nobody but a superuser sees sign-in lockouts, private links or
+user accounts. The outbox is read by coordinators, nurses and on-call clinicians; the task
+queue's pages by on-call clinicians only; only superusers resubmit tasks or change schedules.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from django.utils import timezone
 from intake.models import Flag, ReferralDocument
 from intake.questionnaires import questionnaire_save_page, questionnaire_submit, request_steps
 from scheduling.booking import session_book
+from scheduling.models import Authorisation
+from scheduling.waitlist import waitlist_join
 from tests.factories import (
     PDF_BYTES,
     PatientFactory,
@@ -39,7 +42,8 @@ from tests.test_history import admin_form_data
 pytestmark = pytest.mark.django_db
 
 C, N, K, S = "coordinator", "nurse", "clinician", "scheduler"
-ROLES = (C, N, K, S)
+M, L = "manager", "oncall_lead"
+ROLES = (C, N, K, S, M, L)
 
 
 @pytest.fixture
@@ -73,6 +77,18 @@ def records(coordinator) -> dict:
         chair=chairs[0],
         start=datetime.combine(day, time(9), tzinfo=ZoneInfo("America/New_York")),
     )
+    authorisation = Authorisation(
+        course=course,
+        payer="Example Health Plan",
+        number="PA-1",
+        valid_from=day,
+        valid_to=day + timedelta(days=180),
+        status="approved",
+        document_type="application/pdf",
+    )
+    authorisation.document.save("letter.pdf", ContentFile(PDF_BYTES), save=False)
+    authorisation.save()
+    entry = waitlist_join(dose=session.dose)
     client = Client()
     client.force_login(coordinator)
     referral_form = admin_form_data(client.get(f"/admin/intake/referral/{referral.pk}/change/"))
@@ -86,6 +102,9 @@ def records(coordinator) -> dict:
         "flag": flag,
         "course": course,
         "session": session,
+        "dose": session.dose,
+        "authorisation": authorisation,
+        "entry": entry,
         "referral_form": referral_form,
         "patient_form": patient_form,
     }
@@ -179,7 +198,7 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "questionnaire response list": (_get("/admin/intake/questionnaireresponse/"), {N, K}),
     "flag page": (_get("/admin/intake/flag/{flag}/change/"), {N, K}),
     "flag acknowledge": (_acknowledge, {N, K}),
-    "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K}),
+    "on-call roster edit": (_get("/admin/intake/oncallshift/add/"), {K, L}),
     "therapy catalogue edit": (_can_change("/admin/clinic/therapy/1/change/"), {K}),
     "course page": (_get("/admin/scheduling/treatmentcourse/{course}/change/"), {C, N, K, S}),
     "course booking": (_get("/admin/scheduling/treatmentcourse/{course}/book/"), {C, S}),
@@ -198,6 +217,21 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "chair-time adopt": (_chair_time_adopt, {C}),
     "monitoring tasks": (_get("/admin/scheduling/monitoringtask/"), {C, N, K, S}),
     "course switch IV/SC": (_get("/admin/scheduling/treatmentcourse/{course}/switch/"), {K}),
+    "authorisation list": (_get("/admin/scheduling/authorisation/"), {C, N, K, S}),
+    "authorisation add": (_get("/admin/scheduling/authorisation/add/"), {C}),
+    "authorisation letter": (
+        _get("/admin/scheduling/authorisation/{authorisation}/letter/"),
+        {C, N, K},
+    ),
+    "authorisations to renew": (_get("/admin/scheduling/authorisation/attention/"), {C, N, K, S}),
+    "authorisation override": (
+        _get("/admin/scheduling/authorisation/override/{dose}/"),
+        {C, K},
+    ),
+    "waitlist": (_get("/admin/scheduling/waitlistentry/"), {C, N, K, S}),
+    "waitlist add": (_get("/admin/scheduling/waitlistentry/add/"), {C, S}),
+    "waitlist offer by hand": (_get("/admin/scheduling/waitlistentry/{entry}/offer/"), {C, S}),
+    "waitlist offers": (_get("/admin/scheduling/waitlistoffer/"), {C, N, K, S}),
     "sign-in lockouts": (_get("/admin/axes/accessattempt/"), set()),
     "private links": (_get("/admin/clinic/privatelink/"), {C}),
     "user accounts": (_get("/admin/auth/user/"), set()),
@@ -211,6 +245,12 @@ MATRIX: dict[str, tuple[Callable[[Client, dict], int], set[str]]] = {
     "queued tasks": (_get("/admin/django_q/ormq/"), {K}),
     "task resubmit action": (_action("/admin/django_q/failure/", "resubmit"), set()),
     "task schedule edit": (_can_change("/admin/django_q/schedule/1/change/"), set()),
+    "reports": (_get("/admin/reports/"), {C, M, L}),
+    "utilisation report": (_get("/admin/reports/utilisation/"), {C, M, L}),
+    "attendance report": (_get("/admin/reports/attendance/"), {C, M, L}),
+    "urgent flags report": (_get("/admin/reports/urgent-flags/"), {C, M, L}),
+    "referrals report": (_get("/admin/reports/referrals/"), {C, M, L}),
+    "report CSV": (_get("/admin/reports/referrals/overall.csv"), {C, M, L}),
     "API clients": (_get("/admin/interop/apiclient/"), set()),
     "API token issue": (_get("/admin/interop/apitoken/add/"), set()),
     "patient FHIR record download": (_get("/admin/interop/apiclient/export/{patient}/"), {C, N, K}),

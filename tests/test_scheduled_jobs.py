@@ -39,6 +39,8 @@ def test_migrate_registers_every_job_with_its_interval():
         "clinic.jobs.send_due_notices": 1,
         "clinic.jobs.heartbeat": 1,
         "scheduling.jobs.send_reminders": 15,
+        "scheduling.jobs.expire_offers": 5,
+        "scheduling.jobs.expire_authorisations": 24 * 60,
         "clinic.jobs.purge_expired": 24 * 60,
     }
     for schedule in ours().values():

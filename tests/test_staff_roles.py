@@ -103,7 +103,9 @@ def test_a_page_no_role_may_open_says_only_an_administrator_can(client, coordina
     assert "Only an administrator can open this page." in response.content.decode()
 
 
-@pytest.mark.parametrize("role", ["coordinator", "nurse", "clinician", "scheduler"])
+@pytest.mark.parametrize(
+    "role", ["coordinator", "nurse", "clinician", "scheduler", "manager", "oncall_lead"]
+)
 def test_each_role_dashboard_says_what_the_role_does_and_links_where(client, request, role):
     user = request.getfixturevalue(role)
     client.force_login(user)
@@ -121,6 +123,8 @@ def test_every_task_in_the_role_guide_is_open_to_its_role(client, request):
         roles.NURSE: "nurse",
         roles.ON_CALL_CLINICIAN: "clinician",
         roles.SCHEDULER: "scheduler",
+        roles.CLINIC_MANAGER: "manager",
+        roles.ON_CALL_LEAD: "oncall_lead",
     }
     for name, tasks in roles.ROLE_GUIDE.items():
         client.force_login(request.getfixturevalue(fixtures[name]))

@@ -9,6 +9,8 @@ from django.contrib import admin
 
 from clinic.admin_kit import patient_panel
 from clinic.dashboard import dashboard_panel
+from clinic.reports import report
+from intake import reports
 from intake.admin import flags, oncall, questionnaires, referrals
 from intake.models import (
     Flag,
@@ -33,3 +35,17 @@ patient_panel(order=50)(flags.patient_flags_panel)
 dashboard_panel(order=10)(flags.open_flags_panel)
 dashboard_panel(order=12)(oncall.on_call_panel)
 dashboard_panel(order=30)(referrals.new_referrals_panel)
+report(
+    "urgent-flags",
+    title="Urgent flags",
+    summary="Urgent flags raised, acknowledged and escalated; time to acknowledge (median, 90th "
+    "percentile, spread) by rule.",
+    order=30,
+)(reports.flags_report)
+report(
+    "referrals",
+    title="Referrals",
+    summary="Referrals received, accepted and declined; days from received to accepted and to "
+    "the first infusion.",
+    order=40,
+)(reports.referrals_report)

@@ -28,6 +28,7 @@ from clinic.admin_kit import (
 from clinic.clock import date_label, datetime_label, local_day
 from clinic.roles import NeedsPermission, roles_with
 from scheduling import booking, planning, selectors
+from scheduling.admin.authorisations import course_authorisations
 from scheduling.admin.clinical import CourseClinicalMixin, switch_target
 from scheduling.courses import (
     CourseError,
@@ -109,15 +110,22 @@ def block_predecessors(doses: list[PlannedDose]) -> dict[int, PlannedDose]:
 class PlannedDoseInline(NoAddInline):
     model = PlannedDose
     verbose_name_plural = "Doses"
-    fields = ["sequence", "label", "when", "book"]
+    fields = ["sequence", "label", "when", "book", "authorisation"]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlannedDose]:
-        return super().get_queryset(request).prefetch_related("sessions__chair")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("authorisation_override__by")
+            .prefetch_related("sessions__chair")
+        )
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # Inline instances are made per request: what the display methods need is kept here.
         self._can_book = request.user.has_perm("scheduling.book_session")
+        self._can_override = request.user.has_perm("scheduling.override_authorisation")
+        self._needs_auth = bool(obj and obj.authorisation_required)
         doses = list(obj.doses.order_by("sequence")) if obj else []
         self._windows = planning.open_windows(doses)
         self._after = block_predecessors(doses)
@@ -133,6 +141,17 @@ class PlannedDoseInline(NoAddInline):
             return ""
         url = reverse("admin:scheduling_dose_book", args=[dose.course_id, dose.pk])
         return format_html('<a href="{}">Book this dose</a>', url)
+
+    @admin.display(description="Authorisation override")
+    def authorisation(self, dose: PlannedDose) -> str:
+        override = getattr(dose, "authorisation_override", None)
+        if override is not None:
+            who = override.by.get_full_name() or override.by.get_username()
+            return f"Overridden by {who}: {override.reason}"
+        if not self._needs_auth or not self._can_override:
+            return ""
+        url = reverse("admin:scheduling_authorisation_override", args=[dose.pk])
+        return format_html('<a href="{}">Override the authorisation</a>', url)
 
 
 class TreatmentCourseAdmin(
@@ -164,6 +183,7 @@ class TreatmentCourseAdmin(
         "created",
         "safety_state",
         "monitoring_state",
+        "authorisations",
     ]
     fields = [
         "patient_name",
@@ -180,6 +200,8 @@ class TreatmentCourseAdmin(
         "safety_authorised_until",
         "safety_state",
         "monitoring_state",
+        "authorisation_required",
+        "authorisations",
         "override_reason",
         "override_by_name",
         "overridden",
@@ -209,6 +231,10 @@ class TreatmentCourseAdmin(
     @admin.display(description="Patient", ordering="patient__legal_family_name")
     def patient_name(self, course: TreatmentCourse) -> str:
         return patient_link(course.patient)
+
+    @admin.display(description="Authorisations")
+    def authorisations(self, course: TreatmentCourse) -> str:
+        return course_authorisations(course)
 
     @admin.display(description="Referral")
     def referral_reference(self, course: TreatmentCourse) -> str:

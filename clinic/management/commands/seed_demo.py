@@ -21,10 +21,20 @@ DEMO_STAFF = [
     ("nurse", "Nina", "Nurse", roles.NURSE, False),
     ("oncall", "Oscar", "Oncall", roles.ON_CALL_CLINICIAN, False),
     ("scheduler", "Sky", "Scheduler", roles.SCHEDULER, False),
+    ("manager", "Mona", "Manager", roles.CLINIC_MANAGER, False),
+    ("lead", "Lee", "Lead", roles.ON_CALL_LEAD, False),
 ]
 
 # Each app with demo data has a `demo` module with `seed(stdout) -> None`.
-DEMO_MODULES = ["intake.demo", "scheduling.demo", "visits.demo", "interop.demo"]
+DEMO_MODULES = [
+    "intake.demo",
+    "scheduling.demo",
+    "scheduling.waitlist_demo",
+    "visits.demo",
+    "interop.demo",
+]
+# Past visits, flags and referrals for the reports (`--history-weeks`), once the clinic is set up.
+HISTORY_MODULE = "scheduling.demo_history"
 
 
 class Command(BaseCommand):
@@ -32,6 +42,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=0,
+            help="Also replay this many weeks of past visits, flags and referrals (make run: 12).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -60,6 +76,10 @@ class Command(BaseCommand):
                 except ModuleNotFoundError:
                     continue
                 module.seed(self.stdout)
+            if options["history_weeks"] > 0:
+                importlib.import_module(HISTORY_MODULE).seed(
+                    self.stdout, weeks=options["history_weeks"]
+                )
         if not options["quiet"]:
             self.stdout.write(self.style.SUCCESS("Demo data ready. Staff sign-in at /admin/:"))
             for username, _first, _last, group, _ in DEMO_STAFF:
