@@ -17,7 +17,13 @@ from interop.mappers.questionnaires import (
 )
 from interop.mappers.referrals import service_request_resource
 from interop.mappers.scheduling import appointment_resource, location_resource
+from interop.mappers.visits import (
+    medication_administration_resource,
+    premedication_resource,
+    vital_observations,
+)
 from interop.selectors import KINDS
+from visits.models import PremedicationGiven, VitalsReading
 
 
 def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[models.Model]]:
@@ -35,10 +41,28 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
     sessions = list(
         KINDS["Appointment"].queryset().filter(course__patient=patient).order_by("start", "pk")
     )
-    acknowledgers = {flag.acknowledged_by_id for flag in flags if flag.acknowledged_by_id}
-    clinicians = (
-        list(get_user_model().objects.filter(pk__in=acknowledgers)) if acknowledgers else []
+    administrations = list(
+        KINDS["MedicationAdministration"]
+        .queryset()
+        .filter(session__course__patient=patient)
+        .order_by("opened_at", "pk")
     )
+    premeds = list(
+        PremedicationGiven.objects.select_related("record__session__course")
+        .filter(record__session__course__patient=patient, given_at__isnull=False)
+        .order_by("given_at", "pk")
+    )
+    readings = list(
+        VitalsReading.objects.select_related("record__session__course")
+        .filter(record__session__course__patient=patient)
+        .order_by("taken_at", "pk")
+    )
+    staff = {flag.acknowledged_by_id for flag in flags}
+    staff |= {record.opened_by_id for record in administrations}
+    staff |= {reading.recorded_by_id for reading in readings}
+    staff |= {premed.given_by_id for premed in premeds}
+    staff.discard(None)
+    clinicians = list(get_user_model().objects.filter(pk__in=staff).order_by("pk")) if staff else []
 
     resources: list[dict[str, Any]] = [patient_resource(patient)]
     seen: set[str] = set()
@@ -64,5 +88,21 @@ def patient_everything(patient: Patient) -> tuple[list[dict[str, Any]], list[mod
     for session in sessions:
         once(location_resource(session.chair))
         once(appointment_resource(session))
-    rows: list[models.Model] = [patient, *referrals, *responses, *flags, *sessions]
+    for record in administrations:
+        once(medication_administration_resource(record))
+    for premed in premeds:
+        once(premedication_resource(premed))
+    for reading in readings:
+        for observation in vital_observations(reading):
+            once(observation)
+    rows: list[models.Model] = [
+        patient,
+        *referrals,
+        *responses,
+        *flags,
+        *sessions,
+        *administrations,
+        *premeds,
+        *readings,
+    ]
     return resources, rows

@@ -20,6 +20,7 @@ RESOURCE_TYPES = [
     "Flag",
     "Appointment",
     "Location",
+    "MedicationAdministration",
 ]
 SCOPE_CHOICES = [(t, t) for t in RESOURCE_TYPES] + [("Bundle", "Bundle (send referrals)")]
 

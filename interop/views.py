@@ -28,8 +28,10 @@ from interop.responses import base_url, bundle, fhir_response, outcome
 from interop.search import SearchError, search_parse
 from interop.selectors import (
     KINDS,
+    kind_search,
     practitioner_read,
     practitioners_for_patient,
+    resource_find,
     resource_object,
 )
 from interop.tokens import TokenRefused, token_check
@@ -111,11 +113,11 @@ def read_view(request: HttpRequest, resource_type: str, resource_id: str) -> Htt
             return not_found
         resource, row = found
     else:
-        kind = KINDS[resource_type]
-        row = resource_object(kind, resource_id)
-        if row is None:
+        found = resource_find(KINDS[resource_type], resource_id)
+        if found is None:
             return not_found
-        resource = kind.to_fhir(row)
+        part, row = found
+        resource = part.to_fhir(row)
     reads_log(request, token, [row], action="API read")
     return fhir_response(resource)
 
@@ -152,27 +154,11 @@ def _search(request: HttpRequest, token: ApiToken, resource_type: str) -> HttpRe
         return outcome(400, [("", str(error))])
     if resource_type == "Practitioner":
         return _search_practitioners(request, token, search)
-    kind = KINDS[resource_type]
-    queryset = kind.queryset()
-    if search.patient is not None:
-        pk = KINDS["Patient"].pk_from_id(search.patient)
-        queryset = queryset.filter(**{kind.patient_field: pk}) if pk else queryset.none()
-    if search.ids:
-        pks = [pk for pk in (kind.pk_from_id(i) for i in search.ids) if pk is not None]
-        queryset = queryset.filter(pk__in=pks)
-    if search.statuses:
-        queryset = queryset.filter(kind.status_filter(search.statuses))
-    for bound in search.dates:
-        queryset = queryset.filter(**{f"{kind.date_field}__{bound.op}": bound.at})
-    total = queryset.count()
-    # The page's ids first, from the bare table (an index on the date orders it), then the
-    # rows with what the mapper needs: joining first makes the database sort every match.
-    window = slice(search.offset, search.offset + search.count)
-    page = list(queryset.order_by(*kind.ordering).values_list("pk", flat=True)[window])
-    found = {row.pk: row for row in kind.queryset().filter(pk__in=page)}
-    rows = [found[pk] for pk in page if pk in found]
+    found, total = kind_search(KINDS[resource_type], search)
+    rows = [row for _part, row in found]
     reads_log(request, token, rows, action="API search")
-    return _page(request, resource_type, [kind.to_fhir(row) for row in rows], total, search)
+    resources = [part.to_fhir(row) for part, row in found]
+    return _page(request, resource_type, resources, total, search)
 
 
 def _search_practitioners(request: HttpRequest, token: ApiToken, search: Any) -> HttpResponse:

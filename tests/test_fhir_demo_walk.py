@@ -37,11 +37,14 @@ def test_every_resource_of_every_demo_patient_parses(settings):
     assert len(patients) >= 3
     parsed(api.read("metadata"))
     seen_types: set[str] = set()
+    vital_signs: set[str] = set()
     for patient in patients:
         everything = parsed(api.read(f"Patient/{patient.pk}/$everything"))
         for entry in everything.get("entry", []):
             resource = entry["resource"]
             seen_types.add(resource["resourceType"])
+            if resource["id"].startswith("vitals-"):
+                vital_signs.add(resource["code"]["coding"][0]["code"])
             read = parsed(api.read(f"{resource['resourceType']}/{resource['id']}"))
             assert read == resource
         for resource_type in PATIENT_TYPES:
@@ -62,5 +65,8 @@ def test_every_resource_of_every_demo_patient_parses(settings):
         "Flag",
         "Appointment",
         "Location",
+        "MedicationAdministration",
     } <= seen_types
+    # Completed demo visits export their vitals as vital-signs Observations.
+    assert {"85354-9", "8867-4", "8310-5", "2708-6", "29463-7"} <= vital_signs
     assert AccessLog.objects.filter(actor="API client: Example EHR").count() > len(patients)
